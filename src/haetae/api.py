@@ -1,0 +1,19 @@
+"""The REST API under /api/v1: one router from each domain."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from haetae.auth.routes import router as auth_router
+from haetae.deps import Context, viewer
+from haetae.incidents.routes import router as incidents_router
+
+router = APIRouter()
+router.include_router(auth_router)
+router.include_router(incidents_router)
+
+
+@router.get("/policy", tags=["policy"])
+def get_policy(ctx: Context = viewer) -> dict[str, object]:
+    """The policy in force: severities, matrix, roles, categories."""
+    return ctx.policy.model_dump(mode="json")

@@ -1,0 +1,115 @@
+"""The FastAPI app factory: middleware, routers, error envelope, lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from haetae import __version__
+from haetae.config import Settings
+from haetae.db import Database
+from haetae.errors import ERROR_CODES, HaetaeError, envelope
+from haetae.health import router as health_router
+from haetae.migrations import upgrade_to_head
+from haetae.observability import Metrics, OperationsMiddleware, request_id_var
+from haetae.policy.loader import load_policy
+from haetae.policy.schema import Policy
+
+log = logging.getLogger("haetae")
+
+
+def create_app(
+    settings: Settings,
+    *,
+    policy: Policy | None = None,
+    database: Database | None = None,
+    migrate: bool | None = None,
+) -> FastAPI:
+    """Build the app. Settings are checked here; nothing connects until start-up."""
+    settings.check()
+    policy = policy or load_policy(settings.policy_file)
+    db = database or Database(settings.resolved_database_url)
+    should_migrate = settings.is_sqlite if migrate is None else migrate
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if should_migrate:
+            upgrade_to_head(db.url)
+        log.info("haetae started", extra={"f_policy": policy.name, "f_version": __version__})
+        yield
+        db.dispose()
+
+    app = FastAPI(
+        title="Haetae",
+        version=__version__,
+        description="Self-hosted incident response. Errors use the envelope "
+        '`{"error": {"code", "message", "request_id"}}`; see docs/api.md for the codes.',
+        lifespan=lifespan,
+        docs_url="/docs",
+    )
+    app.state.settings = settings
+    app.state.policy = policy
+    app.state.db = db
+    app.state.metrics = Metrics()
+    app.add_middleware(
+        OperationsMiddleware, max_body=settings.max_request_body_bytes, metrics=app.state.metrics
+    )
+    _install_error_handlers(app)
+
+    from haetae.api import router as api_router
+    from haetae.web.routes import mount as mount_web
+
+    app.include_router(health_router)
+    app.include_router(api_router, prefix="/api/v1")
+    mount_web(app)
+    return app
+
+
+def _error(status: int, code: str, message: str, **details: Any) -> JSONResponse:
+    return JSONResponse(
+        envelope(code, message, request_id_var.get(), **details), status_code=status
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HaetaeError)
+    async def haetae_error(_request: Request, exc: HaetaeError) -> JSONResponse:
+        return _error(exc.status, exc.code, exc.message, **exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = [
+            {
+                "field": ".".join(str(p) for p in err["loc"] if p != "body"),
+                "message": err["msg"].removeprefix("Value error, "),
+            }
+            for err in exc.errors()
+        ]
+        summary = "; ".join(f"{f['field'] or 'body'}: {f['message']}" for f in fields[:5])
+        return _error(422, "VALIDATION_ERROR", summary, fields=fields)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {
+            401: "UNAUTHORIZED",
+            403: "FORBIDDEN",
+            404: "NOT_FOUND",
+            405: "METHOD_NOT_ALLOWED",
+            413: "PAYLOAD_TOO_LARGE",
+        }.get(exc.status_code)
+        if code is None:
+            code = "VALIDATION_ERROR" if exc.status_code < 500 else "INTERNAL_ERROR"
+        message = exc.detail if isinstance(exc.detail, str) else ERROR_CODES[code][1]
+        return _error(exc.status_code, code, message)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return _error(500, "INTERNAL_ERROR", ERROR_CODES["INTERNAL_ERROR"][1])

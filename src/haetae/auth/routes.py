@@ -1,0 +1,109 @@
+"""Login, users and API keys under /api/v1."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from haetae.auth import service as auth
+from haetae.auth.models import User
+from haetae.clock import utcnow
+from haetae.deps import Context, admin, viewer
+from haetae.errors import HaetaeError
+
+router = APIRouter(tags=["auth"])
+Role = Literal["viewer", "responder", "admin"]
+
+
+class LoginIn(BaseModel):
+    username: str
+    password: str
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64)
+    password: str | None = Field(default=None, min_length=8)
+    role: Role = "responder"
+    display_name: str = ""
+    email: str | None = None
+    locale: Literal["en", "ko"] = "en"
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    username: str
+    display_name: str
+    email: str | None
+    role: str
+    locale: str
+    active: bool
+
+
+class ApiKeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100)
+    role: Role = "responder"
+
+
+class ApiKeyCreated(BaseModel):
+    id: int
+    name: str
+    role: str
+    key: str = Field(description="shown once; only its hash is stored")
+
+
+class Me(BaseModel):
+    name: str
+    role: str
+    via: str
+
+
+@router.post("/auth/login", response_model=TokenOut)
+def login(body: LoginIn, request: Request) -> TokenOut:
+    settings = request.app.state.settings
+    now = utcnow()
+    with request.app.state.db.session(write=False) as session:
+        user = auth.authenticate_password(session, body.username, body.password)
+        if user is None:
+            raise HaetaeError("UNAUTHORIZED", "Wrong username or password.")
+        ttl = timedelta(minutes=settings.jwt_ttl_minutes)
+        token = auth.issue_token(user, secret=settings.jwt_secret, ttl=ttl, now=now)
+    return TokenOut(access_token=token, expires_at=now + ttl)
+
+
+@router.get("/auth/me", response_model=Me)
+def me(ctx: Context = viewer) -> Me:
+    return Me(name=ctx.principal.name, role=ctx.principal.role, via=ctx.principal.via)
+
+
+@router.get("/users", response_model=list[UserOut])
+def list_users(ctx: Context = viewer) -> list[UserOut]:
+    with ctx.read() as session:
+        users = session.scalars(select(User).order_by(User.username))
+        return [UserOut.model_validate(u) for u in users]
+
+
+@router.post("/users", status_code=201, response_model=UserOut)
+def create_user(body: UserIn, ctx: Context = admin) -> UserOut:
+    with ctx.write() as session:
+        user = auth.create_user(session, now=ctx.now(), **body.model_dump())
+        return UserOut.model_validate(user)
+
+
+@router.post("/api-keys", status_code=201, response_model=ApiKeyCreated)
+def create_api_key(body: ApiKeyIn, ctx: Context = admin) -> ApiKeyCreated:
+    with ctx.write() as session:
+        key, clear = auth.create_api_key(session, name=body.name, role=body.role, now=ctx.now())
+        return ApiKeyCreated(id=key.id, name=key.name, role=key.role, key=clear)

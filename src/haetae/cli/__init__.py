@@ -1,0 +1,1 @@
+"""The `haetae` command line."""

@@ -1,0 +1,112 @@
+"""`haetae`: serve, operate the database, check policies, work incidents."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+import uvicorn
+
+from haetae.cli.common import EXIT_CONFIG, config_or_exit, console, fail
+from haetae.config import kept_jwt_secret
+
+app = typer.Typer(help="Haetae: self-hosted incident response.", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _run(host: str, port: int) -> None:
+    from haetae.app import create_app
+    from haetae.config import ConfigError
+    from haetae.observability import configure_logging
+
+    config = config_or_exit()
+    configure_logging(config.log_level)
+    try:
+        application = create_app(config)
+    except ConfigError as exc:
+        fail(str(exc), EXIT_CONFIG)
+    uvicorn.run(
+        application, host=host, port=port, log_config=None, access_log=False, proxy_headers=False
+    )
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+    port: int = typer.Option(8000, help="port to listen on"),
+) -> None:
+    """Run the API and the web console."""
+    _run(host, port)
+
+
+@app.command()
+def demo(
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+    port: int = typer.Option(8000, help="port to listen on"),
+    data_dir: Path = typer.Option(
+        Path("data"),
+        envvar="HAETAE_DATA_DIR",
+        help="where the SQLite file and the kept secret live",
+    ),
+) -> None:
+    """Run Haetae on SQLite with demo data and a kept random JWT secret."""
+    from haetae.demo import seed_demo
+
+    os.environ["HAETAE_DATA_DIR"] = str(data_dir)
+    if not os.environ.get("JWT_SECRET"):
+        os.environ["JWT_SECRET"] = kept_jwt_secret(data_dir)
+    config = config_or_exit(check=True)
+    from haetae.cli.common import database, policy
+
+    with database(config) as db:
+        credentials = seed_demo(db, policy(config))
+    url = f"http://{host}:{port}"
+    console.print(f"[bold]Haetae demo[/bold] on {url}  (data in {data_dir.resolve()})")
+    if credentials:
+        for line in credentials:
+            console.print(f"  {line}", highlight=False)
+    else:
+        console.print("  demo data already present; log in as admin / haetae-demo")
+    _run(host, port)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from haetae.migrations import upgrade
+
+    config = config_or_exit()
+    upgrade(config.resolved_database_url, revision)
+    console.print(f"database at {revision}")
+
+
+@db_app.command("downgrade", context_settings={"ignore_unknown_options": True})
+def db_downgrade(revision: str = typer.Argument(..., help="e.g. -1 or a revision id")) -> None:
+    """Revert migrations to REVISION (`-1`: one step back)."""
+    from haetae.migrations import current, downgrade
+
+    config = config_or_exit()
+    downgrade(config.resolved_database_url, revision)
+    console.print(f"database at {current(config.resolved_database_url) or 'base'}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's migration revision."""
+    from haetae.migrations import current
+
+    config = config_or_exit()
+    console.print(current(config.resolved_database_url) or "base")
+
+
+def _register() -> None:
+    from haetae.cli import incidents, policy, users
+
+    incidents.register(app)
+    policy.register(app)
+    users.register(app)
+
+
+_register()

@@ -1,0 +1,77 @@
+"""Settings from the environment, with the names seed 004 uses."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_JWT_SECRET_BYTES = 32
+
+
+class ConfigError(Exception):
+    """A setting that Haetae refuses to start with."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), alias="HAETAE_DATA_DIR")
+    database_url: str | None = Field(default=None, alias="DATABASE_URL")
+    api_key: str | None = Field(default=None, alias="API_KEY")
+    jwt_secret: str | None = Field(default=None, alias="JWT_SECRET")
+    jwt_ttl_minutes: int = Field(default=12 * 60, alias="JWT_TTL_MINUTES")
+    max_request_body_bytes: int = Field(default=1_048_576, alias="MAX_REQUEST_BODY_BYTES", gt=0)
+    policy_file: Path | None = Field(default=None, alias="POLICY_FILE")
+    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    run_worker: bool = Field(default=True, alias="HAETAE_RUN_WORKER")
+
+    @field_validator("log_level")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'haetae.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    def check(self) -> None:
+        """Refuse settings that would run Haetae insecurely; the message says what to do."""
+        if self.jwt_secret is None:
+            raise ConfigError(
+                "JWT_SECRET is not set. Set it to a random value of at least "
+                f"{MIN_JWT_SECRET_BYTES} bytes (for example: "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`), "
+                "or run `haetae demo`, which makes one and keeps it in the data folder."
+            )
+        if len(self.jwt_secret.encode()) < MIN_JWT_SECRET_BYTES:
+            raise ConfigError(
+                f"JWT_SECRET is {len(self.jwt_secret.encode())} bytes long; Haetae needs at "
+                f"least {MIN_JWT_SECRET_BYTES} bytes so that login tokens cannot be guessed."
+            )
+        if self.api_key is not None and len(self.api_key) < 16:
+            raise ConfigError("API_KEY must be at least 16 characters long.")
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def kept_jwt_secret(data_dir: Path) -> str:
+    """A random JWT secret made once and kept in the data folder (for `haetae demo`)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "jwt_secret"
+    if path.exists():
+        return path.read_text().strip()
+    value = secrets.token_urlsafe(48)
+    path.write_text(value + "\n")
+    path.chmod(0o600)
+    return value

@@ -1,0 +1,184 @@
+"""Demo data for `haetae demo`: people, a key and incidents in several states."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from haetae.auth import service as auth
+from haetae.auth.models import User
+from haetae.clock import utcnow
+from haetae.db import Database
+from haetae.incidents import service as incidents
+from haetae.incidents.schemas import DecisionIn, IncidentDeclare, NoteIn, StatusUpdateIn
+from haetae.policy.schema import Policy
+
+DEMO_PASSWORD = "haetae-demo"
+
+
+def seed_demo(db: Database, policy: Policy) -> list[str]:
+    """Seed once; returns the lines to print (empty when the data was already there)."""
+    with db.session() as session:
+        if session.scalar(select(func.count()).select_from(User)):
+            return []
+        now = utcnow()
+        auth.create_user(
+            session,
+            username="admin",
+            password=DEMO_PASSWORD,
+            role="admin",
+            display_name="Admin",
+            now=now,
+        )
+        auth.create_user(
+            session,
+            username="minji",
+            password=DEMO_PASSWORD,
+            role="responder",
+            display_name="Kim Minji",
+            locale="ko",
+            now=now,
+        )
+        auth.create_user(
+            session,
+            username="viewer",
+            password=DEMO_PASSWORD,
+            role="viewer",
+            display_name="Read Only",
+            now=now,
+        )
+        _, key = auth.create_api_key(session, name="demo", role="admin", now=now)
+        if policy.impact_matrix is not None:
+            _demo_incidents(session, policy, now)
+    return [
+        f"log in as admin / {DEMO_PASSWORD} (or minji, viewer with the same password)",
+        f"admin API key (shown once): {key}",
+    ]
+
+
+def _demo_incidents(session, policy: Policy, now) -> None:  # type: ignore[no-untyped-def]
+    business = [lv.id for lv in policy.impact_matrix.business_impact]  # type: ignore[union-attr]
+    users = [lv.id for lv in policy.impact_matrix.user_impact]  # type: ignore[union-attr]
+    t0 = now - timedelta(minutes=40)
+    payments = incidents.declare_incident(
+        session,
+        policy,
+        IncidentDeclare(
+            title="Payments API returning 502",
+            summary="Checkout fails for all users.",
+            services=["payments-api", "checkout"],
+            category=_category(policy, 0),
+            tags=["payment"],
+            environment="production",
+            business_impact=business[0],
+            user_impact=users[-1],
+        ),
+        actor="minji",
+        now=t0,
+    )
+    incidents.assign_role(
+        session,
+        policy,
+        payments.id,
+        role=policy.roles[0].id,
+        assignee="minji",
+        actor="minji",
+        now=t0 + timedelta(minutes=2),
+    )
+    incidents.transition(
+        session,
+        policy,
+        payments.id,
+        to="investigating",
+        reason="on it",
+        actor="minji",
+        now=t0 + timedelta(minutes=3),
+    )
+    incidents.post_update(
+        session,
+        policy,
+        payments.id,
+        StatusUpdateIn(
+            situation="결제 API 502 응답 증가",
+            impact="전체 결제 불가",
+            progress="최근 배포 롤백 검토 중",
+            eta="30분",
+        ),
+        author="minji",
+        now=t0 + timedelta(minutes=5),
+    )
+    incidents.record_decision(
+        session,
+        payments.id,
+        DecisionIn(
+            kind="technical",
+            decision="Roll back release 2026.11.3",
+            alternatives=["Hotfix forward", "Scale out"],
+            reason="The errors began with the release",
+        ),
+        by="minji",
+        now=t0 + timedelta(minutes=8),
+    )
+    incidents.add_note(
+        session,
+        payments.id,
+        NoteIn(
+            kind="evidence", body="Error rate graph", url="https://grafana.example.com/d/payments"
+        ),  # type: ignore[arg-type]
+        author="minji",
+        now=t0 + timedelta(minutes=9),
+    )
+
+    search = incidents.declare_incident(
+        session,
+        policy,
+        IncidentDeclare(
+            title="Search latency above 3 s",
+            services=["search"],
+            category=_category(policy, 4),
+            environment="production",
+            business_impact=business[1],
+            user_impact=users[1],
+        ),
+        actor="admin",
+        now=now - timedelta(hours=3),
+    )
+    incidents.transition(
+        session,
+        policy,
+        search.id,
+        to="monitoring",
+        reason="index rebuilt",
+        actor="admin",
+        now=now - timedelta(hours=2),
+    )
+
+    typo = incidents.declare_incident(
+        session,
+        policy,
+        IncidentDeclare(
+            title="Typo on the settings page",
+            services=["web"],
+            business_impact=business[-1],
+            user_impact=users[0],
+        ),
+        actor="admin",
+        now=now - timedelta(days=1),
+    )
+    incidents.transition(
+        session,
+        policy,
+        typo.id,
+        to="resolved",
+        reason="fixed in next release",
+        actor="admin",
+        now=now - timedelta(hours=20),
+        override_conditions=False,
+    )
+
+
+def _category(policy: Policy, index: int) -> str | None:
+    if not policy.categories:
+        return None
+    return policy.categories[min(index, len(policy.categories) - 1)].id

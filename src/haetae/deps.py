@@ -1,0 +1,87 @@
+"""What every route gets: the caller, the policy, the database and the time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from haetae.auth import service as auth
+from haetae.auth.service import Principal
+from haetae.clock import utcnow
+from haetae.config import Settings
+from haetae.db import Database
+from haetae.errors import HaetaeError
+from haetae.policy.schema import Policy
+
+
+@dataclass
+class Context:
+    principal: Principal
+    policy: Policy
+    db: Database
+    settings: Settings
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        with self.db.session(write=True) as session:
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self.db.session(write=False) as session:
+            yield session
+
+    @property
+    def actor(self) -> str:
+        return self.principal.name
+
+    @staticmethod
+    def now() -> datetime:
+        return utcnow()
+
+
+def bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def resolve_principal(request: Request, credential: str | None) -> Principal | None:
+    if not credential:
+        return None
+    settings: Settings = request.app.state.settings
+    found = auth.bootstrap_principal(settings.api_key, credential)
+    if found:
+        return found
+    db: Database = request.app.state.db
+    with db.session(write=False) as session:
+        if auth.looks_like_jwt(credential):
+            return auth.principal_for_token(
+                session, credential, secret=settings.jwt_secret or "", now=utcnow()
+            )
+        return auth.principal_for_api_key(session, credential)
+
+
+def require(role: str) -> Callable[[Request], Context]:
+    """A dependency that admits callers with at least `role` (viewer < responder < admin)."""
+
+    def dependency(request: Request) -> Context:
+        principal = resolve_principal(request, bearer(request))
+        if principal is None:
+            raise HaetaeError("UNAUTHORIZED", "Send 'Authorization: Bearer <API key or token>'.")
+        if not principal.allows(role):
+            raise HaetaeError("FORBIDDEN", f"This needs the {role} role; you are {principal.role}.")
+        state = request.app.state
+        return Context(principal, state.policy, state.db, state.settings)
+
+    return dependency
+
+
+viewer = Depends(require("viewer"))
+responder = Depends(require("responder"))
+admin = Depends(require("admin"))

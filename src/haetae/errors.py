@@ -1,0 +1,48 @@
+"""The error envelope and the stable list of error codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Stable codes: clients switch on these. Add new ones; never rename.
+ERROR_CODES: dict[str, tuple[int, str]] = {
+    "UNAUTHORIZED": (401, "Missing or invalid credentials."),
+    "FORBIDDEN": (403, "Your role does not allow this."),
+    "NOT_FOUND": (404, "No such resource."),
+    "METHOD_NOT_ALLOWED": (405, "Method not allowed."),
+    "INVALID_TRANSITION": (409, "The incident cannot move to that status from its current one."),
+    "RESOLUTION_CONDITIONS_UNMET": (409, "The policy's resolution conditions are not met."),
+    "CONFLICT": (409, "The resource already exists or changed meanwhile."),
+    "PAYLOAD_TOO_LARGE": (413, "The request body is larger than MAX_REQUEST_BODY_BYTES."),
+    "VALIDATION_ERROR": (422, "The request is not valid."),
+    "UNKNOWN_SEVERITY": (422, "The severity is not defined by the policy."),
+    "UNKNOWN_IMPACT": (422, "The impact level is not defined by the policy's matrix."),
+    "SEVERITY_REQUIRED": (422, "Give a severity, or both business_impact and user_impact."),
+    "UNKNOWN_ROLE": (422, "The role is not defined by the policy."),
+    "UNKNOWN_CONDITION": (422, "The resolution condition is not defined for this severity."),
+    "INTERNAL_ERROR": (
+        500,
+        "Something went wrong on our side; the request id finds it in the logs.",
+    ),
+    "NOT_READY": (503, "A dependency is unavailable."),
+}
+
+
+class HaetaeError(Exception):
+    """A refusal with a stable code; routes turn it into the error envelope."""
+
+    def __init__(self, code: str, message: str | None = None, **details: Any) -> None:
+        if code not in ERROR_CODES:
+            raise ValueError(f"unknown error code {code}")
+        self.code = code
+        self.status = ERROR_CODES[code][0]
+        self.message = message or ERROR_CODES[code][1]
+        self.details = details
+        super().__init__(f"{code}: {self.message}")
+
+
+def envelope(code: str, message: str, request_id: str | None, **details: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": message, "request_id": request_id}
+    if details:
+        body["details"] = details
+    return {"error": body}

@@ -1,0 +1,1 @@
+"""Incidents: declare, classify, work through the lifecycle, resolve."""

@@ -1,0 +1,131 @@
+"""Incident tables: the incident, its roles, updates, notes, decisions and condition checks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from haetae.db import Base, UTCDateTime
+
+
+def _incident_fk() -> Any:
+    return ForeignKey("incidents.id", ondelete="CASCADE")
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+    __table_args__ = (
+        Index("ix_incidents_status_severity", "status", "severity"),
+        Index("ix_incidents_declared_at", "declared_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str] = mapped_column(String(32))
+    severity_source: Mapped[str] = mapped_column(String(16))  # matrix | explicit
+    severity_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    category: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    services: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    environment: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    impact: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    business_impact: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    user_impact: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    complexity: Mapped[int] = mapped_column(Integer, default=1)
+    priority_score: Mapped[float] = mapped_column(Float)
+    declared_by: Mapped[str] = mapped_column(String(200))
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    mitigated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    next_update_due: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class IncidentCounter(Base):
+    """The last sequence number used per day, so IDs stay unique under concurrent declares."""
+
+    __tablename__ = "incident_counters"
+
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class RoleAssignment(Base):
+    __tablename__ = "role_assignments"
+    __table_args__ = (Index("ix_role_assignments_incident", "incident_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[str] = mapped_column(String(32), _incident_fk())
+    role: Mapped[str] = mapped_column(String(64))
+    assignee: Mapped[str] = mapped_column(String(200))
+    assigned_by: Mapped[str] = mapped_column(String(200))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class StatusUpdate(Base):
+    __tablename__ = "status_updates"
+    __table_args__ = (Index("ix_status_updates_incident", "incident_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[str] = mapped_column(String(32), _incident_fk())
+    situation: Mapped[str] = mapped_column(Text)
+    impact: Mapped[str] = mapped_column(Text, default="")
+    progress: Mapped[str] = mapped_column(Text, default="")
+    eta: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    next_update_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    author: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Note(Base):
+    """A free-text note, or evidence (a link to logs, a graph, a ticket)."""
+
+    __tablename__ = "notes"
+    __table_args__ = (Index("ix_notes_incident", "incident_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[str] = mapped_column(String(32), _incident_fk())
+    kind: Mapped[str] = mapped_column(String(16))  # note | evidence
+    body: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    author: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Decision(Base):
+    __tablename__ = "decisions"
+    __table_args__ = (Index("ix_decisions_incident", "incident_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[str] = mapped_column(String(32), _incident_fk())
+    kind: Mapped[str] = mapped_column(String(16))  # technical | operational
+    decision: Mapped[str] = mapped_column(Text)
+    alternatives: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ConditionCheck(Base):
+    """A responder's confirmation of one of the policy's manual resolution conditions."""
+
+    __tablename__ = "condition_checks"
+    __table_args__ = (UniqueConstraint("incident_id", "condition_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[str] = mapped_column(String(32), _incident_fk())
+    condition_id: Mapped[str] = mapped_column(String(64))
+    checked_by: Mapped[str] = mapped_column(String(200))
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    note: Mapped[str] = mapped_column(Text, default="")

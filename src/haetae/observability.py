@@ -1,0 +1,179 @@
+"""Request ids, JSON logs, the body-size guard and request metrics (seed 004's operations)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from contextvars import ContextVar
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from haetae.errors import envelope
+
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+_VALID_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+log = logging.getLogger("haetae.http")
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": request_id_var.get(),
+        }
+        for key, value in record.__dict__.items():
+            if key.startswith("f_"):
+                entry[key[2:]] = value
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    handler.formatter.converter = time.gmtime  # type: ignore[union-attr]
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = name != "uvicorn.access"
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "haetae_http_requests",
+            "HTTP requests answered",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "haetae_http_request_duration_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+
+
+class OperationsMiddleware:
+    """Pure ASGI: one request id per request, a body-size limit enforced while reading,
+    and the request's count, latency and access log line."""
+
+    def __init__(self, app: ASGIApp, *, max_body: int, metrics: Metrics) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = _header(scope, b"x-request-id")
+        rid = given if given and _VALID_ID.match(given) else uuid.uuid4().hex
+        token = request_id_var.set(rid)
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", rid.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            declared = _header(scope, b"content-length")
+            if declared is not None and declared.isdigit():
+                if int(declared) > self.max_body:
+                    await self._too_large(send_with_id, rid)
+                    return
+                await self.app(scope, receive, send_with_id)
+                return
+            # No length given (chunked): read at most the limit before the app sees anything.
+            messages = await self._read_bounded(receive)
+            if messages is None:
+                await self._too_large(send_with_id, rid)
+                return
+            await self.app(scope, _replay(messages, receive), send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            path = getattr(route, "path", None) or "unmatched"
+            self.metrics.requests.labels(scope["method"], path, str(status["code"])).inc()
+            self.metrics.latency.labels(scope["method"], path).observe(elapsed)
+            log.info(
+                "%s %s %s",
+                scope["method"],
+                scope["path"],
+                status["code"],
+                extra={
+                    "f_status": status["code"],
+                    "f_duration_ms": round(elapsed * 1000, 2),
+                    "f_route": path,
+                    "f_client": (scope.get("client") or ("", 0))[0],
+                },
+            )
+            request_id_var.reset(token)
+
+    async def _read_bounded(self, receive: Receive) -> list[Message] | None:
+        messages: list[Message] = []
+        seen = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                return messages
+            seen += len(message.get("body", b""))
+            if seen > self.max_body:
+                return None
+            if not message.get("more_body", False):
+                return messages
+
+    async def _too_large(self, send: Send, rid: str) -> None:
+        body = json.dumps(
+            envelope(
+                "PAYLOAD_TOO_LARGE", f"The request body is larger than {self.max_body} bytes.", rid
+            )
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    pending = list(messages)
+
+    async def replay() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replay
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None

@@ -1,0 +1,1 @@
+"""Policy as code: severity scheme, impact matrix, cadences, roles and resolution conditions."""

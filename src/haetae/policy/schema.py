@@ -1,0 +1,235 @@
+"""The Pydantic schema of a policy file."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+SPECIAL_TARGETS = ("next_business_day", "next_release")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+# A label is plain text or a {locale: text} mapping.
+Text = str | dict[str, str]
+
+
+def parse_duration(value: str) -> timedelta:
+    match = _DURATION.match(value)
+    if not match:
+        raise ValueError(f"'{value}' is not a duration like 90s, 15m, 2h or 1d")
+    amount, unit = match.groups()
+    return timedelta(**{_UNITS[unit]: int(amount)})
+
+
+def localized(text: Text, locale: str) -> str:
+    if isinstance(text, str):
+        return text
+    return text.get(locale) or text.get("en") or next(iter(text.values()), "")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Target(_Strict):
+    """A time target: a duration, or a named point (next business day, next release)."""
+
+    value: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_str(cls, data: object) -> object:
+        if isinstance(data, str):
+            return {"value": data}
+        return data
+
+    @field_validator("value")
+    @classmethod
+    def _valid(cls, value: str) -> str:
+        if value not in SPECIAL_TARGETS:
+            parse_duration(value)
+        return value
+
+    @property
+    def duration(self) -> timedelta | None:
+        return None if self.value in SPECIAL_TARGETS else parse_duration(self.value)
+
+
+class ResolutionCondition(_Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    text: Text
+    # manual: a responder confirms it; roles_assigned: the roles are filled;
+    # update_posted: at least one status update was posted.
+    kind: Literal["manual", "roles_assigned", "update_posted"] = "manual"
+    roles: list[str] = Field(default_factory=list)
+
+
+class Severity(_Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    name: Text
+    description: Text = ""
+    response_target: Target
+    recovery_target: Target
+    update_interval: Target | None = None
+    weight: float = Field(gt=0, description="severity factor of the priority score")
+    required_roles: list[str] = Field(default_factory=list)
+    resolution_conditions: list[ResolutionCondition] = Field(default_factory=list)
+
+    @field_validator("update_interval")
+    @classmethod
+    def _interval_is_duration(cls, value: Target | None) -> Target | None:
+        if value is not None and value.duration is None:
+            raise ValueError("update_interval must be a duration like 15m")
+        return value
+
+
+class ImpactLevel(_Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    name: Text
+    weight: float = Field(gt=0)
+
+
+class ImpactMatrix(_Strict):
+    """Rows are business-impact levels, columns user-impact levels, cells severities."""
+
+    business_impact: list[ImpactLevel] = Field(min_length=1)
+    user_impact: list[ImpactLevel] = Field(min_length=1)
+    cells: dict[str, list[str]]
+
+    @model_validator(mode="after")
+    def _shape(self) -> ImpactMatrix:
+        rows = [level.id for level in self.business_impact]
+        for row in rows:
+            if row not in self.cells:
+                raise ValueError(f"cells has no row for business impact '{row}'")
+        for row, cells in self.cells.items():
+            if row not in rows:
+                raise ValueError(f"cells row '{row}' is not a business_impact level")
+            if len(cells) != len(self.user_impact):
+                raise ValueError(
+                    f"cells row '{row}' has {len(cells)} entries; "
+                    f"user_impact has {len(self.user_impact)} levels"
+                )
+        return self
+
+
+class Role(_Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    name: Text
+    description: Text = ""
+
+
+class Category(_Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    name: Text
+
+
+class BusinessHours(_Strict):
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]), min_length=1)
+    start: time = time(9, 0)
+
+
+class Priority(_Strict):
+    """Seed 000: priority = (severity x business impact x user impact) / technical complexity."""
+
+    default_complexity: int = Field(default=1, ge=1, le=5)
+
+
+class Policy(_Strict):
+    version: Literal[1] = 1
+    name: str
+    description: Text = ""
+    timezone: str = "Asia/Seoul"
+    severities: list[Severity] = Field(min_length=1)
+    impact_matrix: ImpactMatrix | None = None
+    roles: list[Role] = Field(min_length=1)
+    categories: list[Category] = Field(default_factory=list)
+    business_hours: BusinessHours = Field(default_factory=BusinessHours)
+    priority: Priority = Field(default_factory=Priority)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{value}' is not an IANA time zone such as Asia/Seoul") from None
+        return value
+
+    @model_validator(mode="after")
+    def _references(self) -> Policy:
+        _unique("severities", [s.id for s in self.severities])
+        _unique("roles", [r.id for r in self.roles])
+        _unique("categories", [c.id for c in self.categories])
+        role_ids = {r.id for r in self.roles}
+        for sev in self.severities:
+            _unique(f"{sev.id} resolution_conditions", [c.id for c in sev.resolution_conditions])
+            for role in sev.required_roles:
+                if role not in role_ids:
+                    raise ValueError(f"severity {sev.id}: required role '{role}' is not in roles")
+            for cond in sev.resolution_conditions:
+                for role in cond.roles:
+                    if role not in role_ids:
+                        raise ValueError(
+                            f"severity {sev.id}: condition '{cond.id}' names unknown role '{role}'"
+                        )
+        if self.impact_matrix:
+            sev_ids = {s.id for s in self.severities}
+            for row, cells in self.impact_matrix.cells.items():
+                for cell in cells:
+                    if cell not in sev_ids:
+                        raise ValueError(f"impact_matrix row '{row}': '{cell}' is not a severity")
+        return self
+
+    # Lookups used by the incident rules.
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def severity(self, severity_id: str) -> Severity | None:
+        return next((s for s in self.severities if s.id == severity_id), None)
+
+    def role(self, role_id: str) -> Role | None:
+        return next((r for r in self.roles if r.id == role_id), None)
+
+    def classify(self, business_impact: str, user_impact: str) -> str | None:
+        """The matrix's severity for one cell, or None if either level is unknown."""
+        matrix = self.impact_matrix
+        if matrix is None:
+            return None
+        columns = [level.id for level in matrix.user_impact]
+        if business_impact not in matrix.cells or user_impact not in columns:
+            return None
+        return matrix.cells[business_impact][columns.index(user_impact)]
+
+    def next_business_day(self, after: datetime) -> datetime:
+        """The start of business on the next business day after `after`, in UTC."""
+        local = after.astimezone(self.zone)
+        day = local.date()
+        while True:
+            day += timedelta(days=1)
+            if WEEKDAYS[day.weekday()] in self.business_hours.days:
+                start = datetime.combine(day, self.business_hours.start, tzinfo=self.zone)
+                return start.astimezone(after.tzinfo)
+
+    def target_due(self, target: Target, start: datetime) -> datetime | None:
+        if target.duration is not None:
+            return start + target.duration
+        if target.value == "next_business_day":
+            return self.next_business_day(start)
+        return None  # next_release has no clock time
+
+
+def _unique(what: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for item in ids:
+        if item in seen:
+            raise ValueError(f"{what}: '{item}' is defined twice")
+        seen.add(item)

@@ -1,0 +1,1 @@
+"""The incident timeline: every change, with actor and time."""

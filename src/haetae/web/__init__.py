@@ -1,0 +1,1 @@
+"""The web console: Jinja2 pages with HTMX, English and Korean."""
