@@ -1,0 +1,127 @@
+"""Shared fixtures: a real database (SQLite file or PostgreSQL) and a real running server.
+
+TEST_DB=sqlite (default) or TEST_DB=postgresql picks the database for the whole run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import delete
+
+from haetae import models
+from haetae.app import create_app
+from haetae.clock import clock
+from haetae.config import Settings
+from haetae.db import Base, Database
+from haetae.migrations import upgrade_to_head
+from haetae.policy.loader import default_policy
+from haetae.policy.schema import Policy
+from tests.support.pg import PostgresCluster
+from tests.support.server import RunningServer, start_server
+
+assert models  # every table registered
+ADMIN_KEY = "test-admin-key-0123456789abcdef"
+JWT_SECRET = "test-jwt-secret-that-is-long-enough-0123456789"
+BACKEND = os.environ.get("TEST_DB", "sqlite")
+
+
+def pytest_report_header() -> str:
+    return f"haetae database backend: {BACKEND}"
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PostgresCluster | None]:
+    if BACKEND != "postgresql":
+        yield None
+        return
+    if os.environ.get("HAETAE_TEST_PG_URL"):
+        yield None
+        return
+    cluster = PostgresCluster().start()
+    yield cluster
+    cluster.stop()
+
+
+def _new_database_url(pg_cluster: PostgresCluster | None, tmp: Path, name: str) -> str:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    if BACKEND == "postgresql":
+        if pg_cluster is None:
+            return os.environ["HAETAE_TEST_PG_URL"]
+        return pg_cluster.create_database(f"haetae_{name}_{worker}")
+    return f"sqlite:///{tmp / f'{name}.db'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(pg_cluster: PostgresCluster | None, tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = _new_database_url(pg_cluster, tmp_path_factory.mktemp("db"), "suite")
+    upgrade_to_head(url)
+    return url
+
+
+@pytest.fixture
+def fresh_database_url(pg_cluster: PostgresCluster | None, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """An empty database (no migrations applied) of the run's backend, for this test alone."""
+    name = "".join(c for c in request.node.name.lower() if c.isalnum())[:30]
+    return _new_database_url(pg_cluster, tmp_path, name)
+
+
+@pytest.fixture(scope="session")
+def policy() -> Policy:
+    return default_policy()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        DATABASE_URL=database_url,
+        API_KEY=ADMIN_KEY,
+        JWT_SECRET=JWT_SECRET,
+        HAETAE_DATA_DIR=tmp_path_factory.mktemp("data"),
+        MAX_REQUEST_BODY_BYTES=65_536,
+    )
+
+
+@pytest.fixture(scope="session")
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture(scope="session")
+def server(settings: Settings, db: Database, policy: Policy) -> Iterator[RunningServer]:
+    running = start_server(create_app(settings, policy=policy, database=db, migrate=False))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test starts with empty tables and the real clock."""
+    clock.reset()
+    if "db" in request.fixturenames or "server" in request.fixturenames:
+        database: Database = request.getfixturevalue("db")
+        with database.session() as session:
+            for table in reversed(Base.metadata.sorted_tables):
+                session.execute(delete(table))
+    yield
+    clock.reset()
+
+
+@pytest.fixture
+def api(server: RunningServer) -> Iterator[httpx.Client]:
+    """An admin client talking HTTP to the running server."""
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+                      timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def anon(server: RunningServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        yield client

@@ -1,0 +1,75 @@
+"""A throwaway PostgreSQL cluster on loopback, for tests and benchmarks."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _bin(name: str) -> str:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    if found:
+        return found[-1]
+    path = shutil.which(name)
+    if path:
+        return path
+    raise RuntimeError(
+        f"PostgreSQL's {name} was not found; install Debian's postgresql (scripts/test does)."
+    )
+
+
+class PostgresCluster:
+    """initdb + pg_ctl in a temporary folder, owned by the postgres user when run as root."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="haetae-pg-"))
+        self.data = self.dir / "data"
+        self.port = free_port()
+        self._as_root = os.geteuid() == 0
+
+    def _run(self, *args: str) -> None:
+        cmd = list(args)
+        if self._as_root:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def start(self) -> PostgresCluster:
+        if self._as_root:
+            shutil.chown(self.dir, "postgres", "postgres")
+        self._run(_bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", "haetae",
+                  "-E", "UTF8", "--locale=C.UTF-8")
+        options = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
+                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+                   "-c max_connections=200")
+        self._run(_bin("pg_ctl"), "-D", str(self.data), "-o", options, "-w", "-l",
+                  str(self.dir / "log"), "start")
+        return self
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://haetae@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=haetae dbname=postgres",
+                             autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def stop(self) -> None:
+        try:
+            self._run(_bin("pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
