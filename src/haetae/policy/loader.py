@@ -13,7 +13,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
-from haetae.policy.schema import Policy
+from haetae.policy.schema import Policy, PolicyReferenceError
 
 DEFAULT_POLICY = "default.yaml"
 
@@ -62,9 +62,10 @@ def parse_policy(text: str, filename: str = "<policy>") -> Policy:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise PolicyError(
-            [PolicyProblem(filename, line, "", f"not valid YAML: {exc.problem}")]
-        ) from None
+        message = f"not valid YAML: {exc.problem or exc.context}"
+        if exc.problem and exc.context and exc.context_mark and exc.context_mark.line + 1 != line:
+            message += f" ({exc.context}, which starts on line {exc.context_mark.line + 1})"
+        raise PolicyError([PolicyProblem(filename, line, "", message)]) from None
     if not isinstance(document, CommentedMap):
         raise PolicyError([PolicyProblem(filename, 1, "", "a policy file is a YAML mapping")])
     try:
@@ -73,9 +74,14 @@ def parse_policy(text: str, filename: str = "<policy>") -> Policy:
         problems = []
         for err in exc.errors():
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
-            field = ".".join(str(p) for p in loc)
-            message = err["msg"].removeprefix("Value error, ")
-            problems.append(PolicyProblem(filename, _line_of(document, loc), field, message))
+            cause = err.get("ctx", {}).get("error")
+            if isinstance(cause, PolicyReferenceError):
+                located = [((*loc, *where), message) for where, message in cause.problems]
+            else:
+                located = [(loc, err["msg"].removeprefix("Value error, "))]
+            for where, message in located:
+                field = ".".join(str(p) for p in where)
+                problems.append(PolicyProblem(filename, _line_of(document, where), field, message))
         raise PolicyError(problems) from None
 
 

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
@@ -16,8 +23,33 @@ SPECIAL_TARGETS = ("next_business_day", "next_release")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
+Loc = tuple[int | str, ...]
+
+
+class PolicyReferenceError(ValueError):
+    """Mistakes found across fields, each with the location of the offending value.
+
+    A model validator can only fail as a whole; the loader adds each `loc` to the model's own
+    location so that the report names the exact line and field.
+    """
+
+    def __init__(self, problems: list[tuple[Loc, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(message for _, message in problems))
+
+
+def _text(value: object) -> object:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        return value
+    raise ValueError("must be text or a {locale: text} mapping such as {en: Major, ko: 주요}")
+
+
 # A label is plain text or a {locale: text} mapping.
-Text = str | dict[str, str]
+Text = Annotated[str | dict[str, str], BeforeValidator(_text)]
 
 
 def parse_duration(value: str) -> timedelta:
@@ -47,8 +79,15 @@ class Target(_Strict):
     @classmethod
     def _from_str(cls, data: object) -> object:
         if isinstance(data, str):
+            if data not in SPECIAL_TARGETS:
+                parse_duration(data)  # report a bad duration at the target itself
             return {"value": data}
-        return data
+        if isinstance(data, dict | Target):
+            return data
+        raise ValueError(
+            f"'{data}' is not a duration like 90s, 15m, 2h or 1d, "
+            "nor next_business_day or next_release"
+        )
 
     @field_validator("value")
     @classmethod
@@ -105,18 +144,32 @@ class ImpactMatrix(_Strict):
 
     @model_validator(mode="after")
     def _shape(self) -> ImpactMatrix:
+        problems: list[tuple[Loc, str]] = []
+        problems += _duplicates(("business_impact",), [lv.id for lv in self.business_impact])
+        problems += _duplicates(("user_impact",), [lv.id for lv in self.user_impact])
         rows = [level.id for level in self.business_impact]
         for row in rows:
             if row not in self.cells:
-                raise ValueError(f"cells has no row for business impact '{row}'")
+                problems.append((("cells",), f"cells has no row for business impact '{row}'"))
         for row, cells in self.cells.items():
             if row not in rows:
-                raise ValueError(f"cells row '{row}' is not a business_impact level")
-            if len(cells) != len(self.user_impact):
-                raise ValueError(
-                    f"cells row '{row}' has {len(cells)} entries; "
-                    f"user_impact has {len(self.user_impact)} levels"
+                problems.append(
+                    (
+                        ("cells", row),
+                        f"cells row '{row}' is not a business_impact level "
+                        f"(one of: {', '.join(rows)})",
+                    )
                 )
+            elif len(cells) != len(self.user_impact):
+                problems.append(
+                    (
+                        ("cells", row),
+                        f"cells row '{row}' has {len(cells)} entries; "
+                        f"user_impact has {len(self.user_impact)} levels",
+                    )
+                )
+        if problems:
+            raise PolicyReferenceError(problems)
         return self
 
 
@@ -165,27 +218,50 @@ class Policy(_Strict):
 
     @model_validator(mode="after")
     def _references(self) -> Policy:
-        _unique("severities", [s.id for s in self.severities])
-        _unique("roles", [r.id for r in self.roles])
-        _unique("categories", [c.id for c in self.categories])
-        role_ids = {r.id for r in self.roles}
-        for sev in self.severities:
-            _unique(f"{sev.id} resolution_conditions", [c.id for c in sev.resolution_conditions])
-            for role in sev.required_roles:
+        problems: list[tuple[Loc, str]] = []
+        problems += _duplicates(("severities",), [s.id for s in self.severities])
+        problems += _duplicates(("roles",), [r.id for r in self.roles])
+        problems += _duplicates(("categories",), [c.id for c in self.categories])
+        role_ids = list(dict.fromkeys(r.id for r in self.roles))
+        known_roles = ", ".join(role_ids)
+        for i, sev in enumerate(self.severities):
+            conditions = sev.resolution_conditions
+            problems += _duplicates(
+                ("severities", i, "resolution_conditions"), [c.id for c in conditions]
+            )
+            for k, role in enumerate(sev.required_roles):
                 if role not in role_ids:
-                    raise ValueError(f"severity {sev.id}: required role '{role}' is not in roles")
-            for cond in sev.resolution_conditions:
-                for role in cond.roles:
+                    problems.append(
+                        (
+                            ("severities", i, "required_roles", k),
+                            f"severity {sev.id}: required role '{role}' is not in roles "
+                            f"(one of: {known_roles})",
+                        )
+                    )
+            for j, cond in enumerate(conditions):
+                for k, role in enumerate(cond.roles):
                     if role not in role_ids:
-                        raise ValueError(
-                            f"severity {sev.id}: condition '{cond.id}' names unknown role '{role}'"
+                        problems.append(
+                            (
+                                ("severities", i, "resolution_conditions", j, "roles", k),
+                                f"severity {sev.id}: condition '{cond.id}' names unknown role "
+                                f"'{role}' (one of: {known_roles})",
+                            )
                         )
         if self.impact_matrix:
-            sev_ids = {s.id for s in self.severities}
+            sev_ids = list(dict.fromkeys(s.id for s in self.severities))
             for row, cells in self.impact_matrix.cells.items():
-                for cell in cells:
+                for k, cell in enumerate(cells):
                     if cell not in sev_ids:
-                        raise ValueError(f"impact_matrix row '{row}': '{cell}' is not a severity")
+                        problems.append(
+                            (
+                                ("impact_matrix", "cells", row, k),
+                                f"impact_matrix row '{row}': '{cell}' is not a severity "
+                                f"(one of: {', '.join(sev_ids)})",
+                            )
+                        )
+        if problems:
+            raise PolicyReferenceError(problems)
         return self
 
     # Lookups used by the incident rules.
@@ -227,9 +303,12 @@ class Policy(_Strict):
         return None  # next_release has no clock time
 
 
-def _unique(what: str, ids: list[str]) -> None:
+def _duplicates(where: Loc, ids: list[str]) -> list[tuple[Loc, str]]:
+    """A problem at the `id` of every item whose id an earlier item already has."""
     seen: set[str] = set()
-    for item in ids:
+    problems: list[tuple[Loc, str]] = []
+    for index, item in enumerate(ids):
         if item in seen:
-            raise ValueError(f"{what}: '{item}' is defined twice")
+            problems.append(((*where, index, "id"), f"{where[-1]}: '{item}' is defined twice"))
         seen.add(item)
+    return problems
