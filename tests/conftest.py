@@ -57,14 +57,18 @@ def _new_database_url(pg_cluster: PostgresCluster | None, tmp: Path, name: str) 
 
 
 @pytest.fixture(scope="session")
-def database_url(pg_cluster: PostgresCluster | None, tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(
+    pg_cluster: PostgresCluster | None, tmp_path_factory: pytest.TempPathFactory
+) -> str:
     url = _new_database_url(pg_cluster, tmp_path_factory.mktemp("db"), "suite")
     upgrade_to_head(url)
     return url
 
 
 @pytest.fixture
-def fresh_database_url(pg_cluster: PostgresCluster | None, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+def fresh_database_url(
+    pg_cluster: PostgresCluster | None, tmp_path: Path, request: pytest.FixtureRequest
+) -> str:
     """An empty database (no migrations applied) of the run's backend, for this test alone."""
     name = "".join(c for c in request.node.name.lower() if c.isalnum())[:30]
     return _new_database_url(pg_cluster, tmp_path, name)
@@ -116,8 +120,9 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
 @pytest.fixture
 def api(server: RunningServer) -> Iterator[httpx.Client]:
     """An admin client talking HTTP to the running server."""
-    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {ADMIN_KEY}"},
-                      timeout=30) as client:
+    with httpx.Client(
+        base_url=server.url, headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=30
+    ) as client:
         yield client
 
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -18,7 +18,7 @@ from haetae.db import Database
 from haetae.errors import ERROR_CODES, HaetaeError, envelope
 from haetae.health import router as health_router
 from haetae.migrations import upgrade_to_head
-from haetae.observability import Metrics, OperationsMiddleware, request_id_var
+from haetae.observability import Metrics, OperationsMiddleware, request_id_var, route_label
 from haetae.policy.loader import load_policy
 from haetae.policy.schema import Policy
 
@@ -53,13 +53,16 @@ def create_app(
         '`{"error": {"code", "message", "request_id"}}`; see docs/api.md for the codes.',
         lifespan=lifespan,
         docs_url="/docs",
+        dependencies=[Depends(_label_route)],
     )
     app.state.settings = settings
     app.state.policy = policy
     app.state.db = db
     app.state.metrics = Metrics()
     app.add_middleware(
-        OperationsMiddleware, max_body=settings.max_request_body_bytes, metrics=app.state.metrics
+        OperationsMiddleware,
+        max_body=settings.max_request_body_bytes,
+        metrics=app.state.metrics,
     )
     _install_error_handlers(app)
 
@@ -70,6 +73,10 @@ def create_app(
     app.include_router(api_router, prefix="/api/v1")
     mount_web(app)
     return app
+
+
+def _label_route(request: Request) -> None:
+    route_label(request.scope)
 
 
 def _error(status: int, code: str, message: str, **details: Any) -> JSONResponse:

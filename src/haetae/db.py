@@ -52,10 +52,12 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.sqlite_file: Path | None = None
         if self.is_sqlite:
             path = url.split("///", 1)[-1]
             if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                self.sqlite_file = Path(path)
+                self.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
             self.engine = create_engine(
                 url, connect_args={"check_same_thread": False, "timeout": 15}, pool_size=10
             )
@@ -75,6 +77,10 @@ class Database:
             yield session
 
     def ping(self) -> None:
+        # Pooled SQLite connections keep working on a deleted file (an unmounted volume,
+        # a mistaken clean-up) while every new write is lost with it: check the file too.
+        if self.sqlite_file is not None and not self.sqlite_file.exists():
+            raise FileNotFoundError(f"SQLite database file {self.sqlite_file} is gone")
         with self.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
 

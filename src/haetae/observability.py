@@ -50,6 +50,24 @@ def configure_logging(level: str) -> None:
         logging.getLogger(name).propagate = name != "uvicorn.access"
 
 
+ROUTE_KEY = "haetae.matched_route"
+
+
+def route_label(scope: Scope) -> None:
+    """Record the route template (`/api/v1/incidents/{incident_id}`) for metrics and logs,
+    so that labels stay few whatever ids the URLs carry."""
+    holder = scope.get(ROUTE_KEY)
+    if holder is None:
+        return
+    segments = scope["path"].split("/")
+    for name, value in scope.get("path_params", {}).items():
+        for index in range(len(segments) - 1, -1, -1):
+            if segments[index] == str(value):
+                segments[index] = "{" + name + "}"
+                break
+    holder["route"] = "/".join(segments)
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -86,6 +104,10 @@ class OperationsMiddleware:
         token = request_id_var.set(rid)
         started = time.perf_counter()
         status = {"code": 500}
+        # Filled by route_label() inside the app; scopes are copied on the way down,
+        # but this dict is shared by reference.
+        matched: dict[str, str] = {}
+        scope[ROUTE_KEY] = matched
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -111,8 +133,7 @@ class OperationsMiddleware:
             await self.app(scope, _replay(messages, receive), send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            path = getattr(route, "path", None) or "unmatched"
+            path = matched.get("route", "unmatched")
             self.metrics.requests.labels(scope["method"], path, str(status["code"])).inc()
             self.metrics.latency.labels(scope["method"], path).observe(elapsed)
             log.info(

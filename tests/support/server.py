@@ -27,8 +27,9 @@ class RunningServer:
 
 def start_server(app: FastAPI) -> RunningServer:
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                            access_log=False, lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"haetae-{port}", daemon=True)
     thread.start()

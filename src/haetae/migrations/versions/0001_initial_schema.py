@@ -1,4 +1,4 @@
-"""incidents, timeline, users and api keys
+"""incidents, roles, updates, notes, decisions, timeline, users and api keys
 
 Revision ID: 0001
 Revises:
@@ -56,9 +56,6 @@ def upgrade() -> None:
         sa.Column("updated_at", haetae.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_incidents")),
     )
-    with op.batch_alter_table("incidents", schema=None) as batch_op:
-        batch_op.create_index("ix_incidents_declared_at", ["declared_at"], unique=False)
-        batch_op.create_index("ix_incidents_status_severity", ["status", "severity"], unique=False)
 
     op.create_table(
         "users",
@@ -90,6 +87,45 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_keys")),
         sa.UniqueConstraint("key_hash", name=op.f("uq_api_keys_key_hash")),
     )
+    op.create_table(
+        "condition_checks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sa.String(length=32), nullable=False),
+        sa.Column("condition_id", sa.String(length=64), nullable=False),
+        sa.Column("checked_by", sa.String(length=200), nullable=False),
+        sa.Column("checked_at", haetae.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+            name=op.f("fk_condition_checks_incident_id_incidents"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_condition_checks")),
+        sa.UniqueConstraint(
+            "incident_id", "condition_id", name=op.f("uq_condition_checks_incident_id")
+        ),
+    )
+    op.create_table(
+        "decisions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("decision", sa.Text(), nullable=False),
+        sa.Column("alternatives", sa.JSON(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("decided_by", sa.String(length=200), nullable=False),
+        sa.Column("created_at", haetae.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+            name=op.f("fk_decisions_incident_id_incidents"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_decisions")),
+    )
+    with op.batch_alter_table("decisions", schema=None) as batch_op:
+        batch_op.create_index("ix_decisions_incident", ["incident_id", "created_at"], unique=False)
     op.create_table(
         "notes",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -192,11 +228,13 @@ def downgrade() -> None:
         batch_op.drop_index("ix_notes_incident")
 
     op.drop_table("notes")
+    with op.batch_alter_table("decisions", schema=None) as batch_op:
+        batch_op.drop_index("ix_decisions_incident")
+
+    op.drop_table("decisions")
+    op.drop_table("condition_checks")
     op.drop_table("api_keys")
     op.drop_table("users")
-    with op.batch_alter_table("incidents", schema=None) as batch_op:
-        batch_op.drop_index("ix_incidents_status_severity")
-        batch_op.drop_index("ix_incidents_declared_at")
 
     op.drop_table("incidents")
     op.drop_table("incident_counters")

@@ -1,0 +1,164 @@
+"""Operating the service (seed 004): health, request ids, body limits, metrics, start-up checks."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from haetae.app import create_app
+from haetae.config import ConfigError, Settings
+from tests.support.pg import PostgresCluster, free_port
+from tests.support.server import start_server
+
+HAETAE = str(Path(sys.executable).parent / "haetae")
+
+
+def test_request_id_is_echoed_or_generated(anon):
+    r = anon.get("/health/live", headers={"X-Request-Id": "trace-abc.123"})
+    assert r.headers["x-request-id"] == "trace-abc.123"
+    generated = anon.get("/health/live").headers["x-request-id"]
+    assert len(generated) == 32
+    # An id that could forge log lines is replaced, not echoed.
+    r = anon.get("/health/live", headers={"X-Request-Id": "x" * 300})
+    assert r.headers["x-request-id"] != "x" * 300
+
+
+def test_oversized_body_is_413_before_it_is_read(api, server):
+    limit = server.app.state.settings.max_request_body_bytes
+    big = {"title": "x", "summary": "y" * (limit + 10)}
+    r = api.post("/api/v1/incidents", json=big)
+    assert r.status_code == 413
+    assert r.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+    assert r.json()["error"]["request_id"] == r.headers["x-request-id"]
+
+    def chunks():
+        for _ in range(limit // 1000 + 2):
+            yield b"x" * 1000
+
+    r = api.post(
+        "/api/v1/incidents", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert (r.status_code, r.json()["error"]["code"]) == (413, "PAYLOAD_TOO_LARGE")
+    assert api.get("/api/v1/incidents").json()["total"] == 0
+
+
+def test_a_client_that_lies_about_the_length_cannot_exceed_the_limit(server):
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(
+            b"POST /api/v1/incidents HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n"
+            b"Content-Type: application/json\r\n\r\n{"
+        )
+        reply = sock.recv(4096).decode()
+    assert reply.startswith("HTTP/1.1 413")
+
+
+def test_metrics_count_requests_by_route(api, anon):
+    api.get("/api/v1/incidents")
+    api.get("/api/v1/incidents/INC-20990101-001")
+    text = anon.get("/metrics").text
+    assert 'haetae_http_requests_total{method="GET",route="/api/v1/incidents",status="200"}' in text
+    assert 'route="/api/v1/incidents/{incident_id}",status="404"' in text
+    assert "haetae_http_request_duration_seconds_bucket" in text
+
+
+def test_ready_when_the_database_answers(anon):
+    r = anon.get("/health/ready")
+    assert r.status_code == 200
+    assert r.json()["checks"]["database"] == {"ok": True}
+
+
+def test_readiness_fails_naming_the_database_when_it_is_gone(tmp_path):
+    cluster = PostgresCluster().start()
+    try:
+        settings = Settings(
+            DATABASE_URL=cluster.url(), JWT_SECRET="s" * 40, HAETAE_DATA_DIR=tmp_path
+        )
+        running = start_server(create_app(settings, migrate=True))
+        try:
+            assert httpx.get(f"{running.url}/health/ready").status_code == 200
+            cluster.stop()
+            r = httpx.get(f"{running.url}/health/ready", timeout=30)
+            assert r.status_code == 503
+            assert r.json()["failing"] == ["database"]
+            assert r.json()["checks"]["database"]["ok"] is False
+            assert httpx.get(f"{running.url}/health/live").status_code == 200
+        finally:
+            running.stop()
+    finally:
+        cluster.stop()
+
+
+def test_sqlite_readiness_fails_when_the_file_is_gone(tmp_path):
+    settings = Settings(HAETAE_DATA_DIR=tmp_path, JWT_SECRET="s" * 40)
+    running = start_server(create_app(settings))
+    try:
+        assert httpx.get(f"{running.url}/health/ready").status_code == 200
+        (tmp_path / "haetae.db").unlink()
+        r = httpx.get(f"{running.url}/health/ready")
+        assert (r.status_code, r.json()["failing"]) == (503, ["database"])
+    finally:
+        running.stop()
+
+
+@pytest.mark.parametrize("secret", ["short", "x" * 31])
+def test_short_jwt_secret_refuses_to_start(secret, tmp_path):
+    with pytest.raises(ConfigError, match="at least 32 bytes"):
+        Settings(JWT_SECRET=secret).check()
+    env = {**os.environ, "JWT_SECRET": secret, "HAETAE_DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    proc = subprocess.run(
+        [HAETAE, "serve", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 7
+    assert "JWT_SECRET" in proc.stderr and "32 bytes" in proc.stderr
+
+
+def test_logs_are_json_lines_carrying_the_request_id(tmp_path):
+    port = free_port()
+    env = {
+        **os.environ,
+        "JWT_SECRET": "k" * 40,
+        "HAETAE_DATA_DIR": str(tmp_path),
+        "API_KEY": "a-bootstrap-key-123456",
+        "LOG_LEVEL": "INFO",
+    }
+    env.pop("DATABASE_URL", None)
+    proc = subprocess.Popen(
+        [HAETAE, "serve", "--port", str(port)],
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        httpx.get(
+            f"http://127.0.0.1:{port}/api/v1/incidents",
+            headers={"X-Request-Id": "req-42", "Authorization": "Bearer a-bootstrap-key-123456"},
+        )
+    finally:
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=30)
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    access = [e for e in lines if e.get("request_id") == "req-42"]
+    assert access and access[0]["status"] == 200 and access[0]["route"] == "/api/v1/incidents"
+    assert "a-bootstrap-key-123456" not in stderr

@@ -1,0 +1,72 @@
+"""Migrations: the schema they build matches the models, and a step down and up keeps data."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect
+
+from haetae.clock import utcnow
+from haetae.db import Base, Database
+from haetae.incidents import service
+from haetae.incidents.schemas import DecisionIn, IncidentDeclare
+from haetae.migrations import current, downgrade, upgrade_to_head
+from haetae.timeline import service as timeline
+
+
+def test_migrations_build_exactly_the_models_schema(fresh_database_url):
+    upgrade_to_head(fresh_database_url)
+    engine = create_engine(fresh_database_url)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def test_downgrade_one_step_and_upgrade_keeps_every_row(fresh_database_url, policy):
+    upgrade_to_head(fresh_database_url)
+    db = Database(fresh_database_url)
+    try:
+        with db.session() as session:
+            incident = service.declare_incident(
+                session,
+                policy,
+                IncidentDeclare(title="DB disk full", business_impact="revenue", user_impact="all"),
+                actor="test",
+                now=utcnow(),
+            )
+            service.record_decision(
+                session,
+                incident.id,
+                DecisionIn(kind="technical", decision="expand volume", reason="fastest"),
+                by="t",
+                now=utcnow(),
+            )
+        db.dispose()
+        downgrade(fresh_database_url, "-1")
+        assert current(fresh_database_url) == "0001"
+        engine = create_engine(fresh_database_url)
+        indexes = {i["name"] for i in inspect(engine).get_indexes("incidents")}
+        assert "ix_incidents_declared_at" not in indexes
+        engine.dispose()
+        upgrade_to_head(fresh_database_url)
+        assert current(fresh_database_url) == "0002"
+        with db.session() as session:
+            kept = service.get_incident(session, incident.id)
+            assert (kept.title, kept.severity) == ("DB disk full", "P1")
+            assert [d.decision for d in service.list_decisions(session, kept.id)] == [
+                "expand volume"
+            ]
+            assert [e.kind for e in timeline.events(session, kept.id)] == ["declared", "decision"]
+    finally:
+        db.dispose()
+
+
+def test_downgrade_to_base_and_back_up(fresh_database_url):
+    upgrade_to_head(fresh_database_url)
+    downgrade(fresh_database_url, "base")
+    engine = create_engine(fresh_database_url)
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    engine.dispose()
+    upgrade_to_head(fresh_database_url)
+    assert current(fresh_database_url) == "0002"
