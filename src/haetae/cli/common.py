@@ -1,4 +1,4 @@
-"""What every CLI command shares: settings, the database, the actor and output."""
+"""What every CLI command shares: settings, the database, the actor, input and output."""
 
 from __future__ import annotations
 
@@ -8,17 +8,22 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from datetime import datetime
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
+from rich.text import Text
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
+from haetae.clock import utcnow
 from haetae.config import ConfigError, Settings, load_settings
 from haetae.db import Database
 from haetae.errors import HaetaeError
 from haetae.policy.loader import PolicyError, load_policy
-from haetae.policy.schema import Policy
+from haetae.policy.schema import Policy, parse_duration
 
 # Exit codes scripts can rely on (documented in docs/cli.md).
 EXIT_OK = 0
@@ -42,6 +47,21 @@ _EXIT_FOR_STATUS = {
 console = Console()
 err_console = Console(stderr=True)
 
+# Options shared by many commands, so they read and behave the same everywhere.
+JsonFlag = Annotated[
+    bool, typer.Option("--json", help="Print machine-readable JSON only (on stdout).")
+]
+ActorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        metavar="ACTOR",
+        help="Who does this, for the timeline (default: $HAETAE_ACTOR, else cli:<os user>).",
+    ),
+]
+
+M = TypeVar("M", bound=BaseModel)
+
 
 def settings() -> Settings:
     return load_settings()
@@ -56,6 +76,16 @@ def policy(config: Settings) -> Policy:
 
 def actor(explicit: str | None) -> str:
     return explicit or os.environ.get("HAETAE_ACTOR") or f"cli:{getpass.getuser()}"
+
+
+def locale() -> str:
+    """The language of policy labels in human output (HAETAE_LOCALE: en or ko)."""
+    value = os.environ.get("HAETAE_LOCALE", "en").lower()
+    return value if value in ("en", "ko") else "en"
+
+
+def now() -> datetime:
+    return utcnow()
 
 
 @contextmanager
@@ -78,17 +108,103 @@ def transaction(config: Settings, *, write: bool = True) -> Iterator[Session]:
         with database(config) as db, db.session(write=write) as session:
             yield session
     except HaetaeError as exc:
-        if exc.details:
-            err_console.print_json(json.dumps({"code": exc.code, **exc.details}, default=str))
-        fail(f"{exc.code}: {exc.message}", _EXIT_FOR_STATUS.get(exc.status, EXIT_ERROR))
+        error(f"{exc.code}: {exc.message}")
+        _print_details(exc.details)
+        raise typer.Exit(_EXIT_FOR_STATUS.get(exc.status, EXIT_ERROR)) from None
+    except (OperationalError, ProgrammingError) as exc:
+        # Usually an unreachable server or a PostgreSQL database nobody migrated yet.
+        fail(
+            f"database error: {exc.orig}. Check DATABASE_URL; on PostgreSQL run "
+            "`haetae db upgrade` first.",
+            EXIT_ERROR,
+        )
+
+
+def _print_details(details: dict[str, Any]) -> None:
+    """Details as lines a person can act on (e.g. the ids of unmet conditions)."""
+    for key, value in details.items():
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            say(f"  {key}:", err=True)
+            for item in value:
+                label = item.get("id", "")
+                text = item.get("text") or json.dumps(item, ensure_ascii=False, default=str)
+                say(f"    - {label}: {text}", err=True)
+        elif isinstance(value, list):
+            say(f"  {key}: {', '.join(map(str, value)) or '-'}", err=True)
+        elif value is not None:
+            say(f"  {key}: {value}", err=True)
+
+
+def say(message: str, *, err: bool = False, style: str = "") -> None:
+    """A line of plain text: no Rich markup (user text may hold `[...]`), no re-wrapping."""
+    (err_console if err else console).print(
+        Text(message, style=style), highlight=False, soft_wrap=True
+    )
+
+
+def error(message: str) -> None:
+    err_console.print(Text.assemble(("error:", "red"), " ", message), soft_wrap=True)
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
-    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    error(message)
     raise typer.Exit(code)
 
 
+def build(model: type[M], **data: Any) -> M:
+    """The API's input model, so the CLI accepts exactly what the API accepts.
+
+    Pydantic's own message would echo the input (a password, say); print field and reason only.
+    """
+    try:
+        return model(**data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"])
+            message = err["msg"].removeprefix("Value error, ")
+            error(f"{field + ': ' if field else ''}{message}")
+        raise typer.Exit(EXIT_INVALID) from None
+
+
+def parse_time(value: str, pol: Policy, *, at: datetime, ago: bool = False) -> datetime:
+    """ISO 8601 (naive means the policy's time zone) or a duration like 15m from `at`.
+
+    `ago` makes a duration count backwards, as `--since 2h` means.
+    """
+    try:
+        step = parse_duration(value)
+    except ValueError:
+        pass
+    else:
+        return at - step if ago else at + step
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"'{value}' is neither an ISO 8601 time nor a duration like 15m", EXIT_INVALID)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=pol.zone)
+    return parsed
+
+
+def local_time(value: datetime | None, pol: Policy, *, short: bool = False) -> str:
+    """A stored UTC time as people read it: `2026-11-21 14:30 KST` in the policy's zone.
+
+    `short` (`11-21 14:30`) is for narrow table columns whose header names the zone.
+    """
+    if value is None:
+        return "-"
+    return value.astimezone(pol.zone).strftime("%m-%d %H:%M" if short else "%Y-%m-%d %H:%M %Z")
+
+
+def zone_name(pol: Policy, at: datetime) -> str:
+    return at.astimezone(pol.zone).strftime("%Z")
+
+
 def print_json(data: Any) -> None:
+    if isinstance(data, BaseModel):
+        data = data.model_dump(mode="json")
+    elif isinstance(data, list):
+        data = [d.model_dump(mode="json") if isinstance(d, BaseModel) else d for d in data]
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
@@ -100,3 +216,6 @@ def config_or_exit(check: bool = False) -> Settings:
         return config
     except ConfigError as exc:
         fail(str(exc), EXIT_CONFIG)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        fail(f"invalid settings: {problems}", EXIT_CONFIG)
