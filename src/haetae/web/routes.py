@@ -1,9 +1,46 @@
-"""Web console routes (placeholder until the console lands)."""
+"""The web console: mounts its pages, static files and the HTML answers to refusals."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from haetae.web import auth_pages, declare, incident_actions, incident_page, lists
+from haetae.web.console import LoginRequired, Refused, visitor
+from haetae.web.render import render
+
+STATIC = Path(__file__).with_name("static")
 
 
 def mount(app: FastAPI) -> None:
-    return None
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(auth_pages.router)
+    app.include_router(lists.router)
+    # /incidents/new and /incidents/classify before /incidents/{incident_id}.
+    app.include_router(declare.router)
+    app.include_router(incident_page.router)
+    app.include_router(incident_actions.router)
+    app.add_exception_handler(LoginRequired, _login_required)  # type: ignore[arg-type]
+    app.add_exception_handler(Refused, _refused)  # type: ignore[arg-type]
+
+
+def _login_required(request: Request, exc: LoginRequired) -> Response:
+    if request.headers.get("hx-request") == "true":
+        # A redirect inside an HTMX request would put the login page into a panel.
+        return Response(status_code=401, headers={"HX-Redirect": exc.next_path})
+    return RedirectResponse(exc.next_path, status_code=303)
+
+
+def _refused(request: Request, exc: Refused) -> Response:
+    console = visitor(request)
+    titles = {403: console.gettext("Not allowed"), 404: console.gettext("Not found")}
+    return render(
+        console,
+        "error.html",
+        status_code=exc.status,
+        title=titles.get(exc.status, console.gettext("Refused")),
+        message=exc.message,
+    )

@@ -1,0 +1,115 @@
+"""One incident's page: what it gathers, the full page, and the panels HTMX swaps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from haetae.errors import HaetaeError
+from haetae.incidents import lifecycle, service
+from haetae.policy.schema import ImpactLevel
+from haetae.timeline import service as timeline
+from haetae.web.console import Console, Refused, signed_in
+from haetae.web.forms import Failure
+from haetae.web.render import render
+
+router = APIRouter(include_in_schema=False)
+# The panels of the page, each a template `incident/panel_<name>.html` with id `panel-<name>`.
+PANELS = ("header", "status", "roles", "conditions", "update", "note", "decision", "timeline")
+
+
+def gather(session: Session, console: Console, incident_id: str) -> dict[str, Any]:
+    """Everything the panels show, read in the request's one transaction."""
+    policy = console.policy
+    incident = service.get_incident(session, incident_id)
+    now = console.now()
+    response_due, recovery_due = service.targets(policy, incident)
+    roles = service.current_roles(session, incident.id)
+    severity = policy.severity(incident.severity)
+    conditions = service.conditions(session, policy, incident, locale=console.locale)
+    matrix = policy.impact_matrix
+    return {
+        "incident": incident,
+        "severity": severity,
+        "category": next((c for c in policy.categories if c.id == incident.category), None),
+        "business_level": _level(
+            matrix.business_impact if matrix else [], incident.business_impact
+        ),
+        "user_level": _level(matrix.user_impact if matrix else [], incident.user_impact),
+        "roles": roles,
+        "missing_roles": [
+            r for r in (severity.required_roles if severity else ()) if r not in roles
+        ],
+        "conditions": conditions,
+        "condition_text": {c.id: c.text for c in conditions},
+        "events": timeline.events(session, incident.id),
+        # Lifecycle order, so the buttons read like the path an incident takes.
+        "allowed": [s for s in lifecycle.STATUSES if lifecycle.can_move(incident.status, s)],
+        "is_open": incident.status not in ("closed", "canceled"),
+        "can_acknowledge": incident.acknowledged_at is None and incident.status in lifecycle.ACTIVE,
+        "response_due": response_due,
+        "recovery_due": recovery_due,
+        "response_late": bool(
+            response_due and incident.acknowledged_at is None and now > response_due
+        ),
+        "recovery_late": bool(recovery_due and incident.resolved_at is None and now > recovery_due),
+        "overdue": service.is_update_overdue(incident, now),
+        "is_ic": roles.get("ic") == console.actor,
+    }
+
+
+def _level(levels: list[ImpactLevel], level_id: str | None) -> ImpactLevel | None:
+    return next((level for level in levels if level.id == level_id), None)
+
+
+def load(console: Console, incident_id: str) -> dict[str, Any]:
+    try:
+        with console.read() as session:
+            return gather(session, console, incident_id)
+    except HaetaeError as exc:
+        if exc.code == "NOT_FOUND":
+            message = console.gettext("Incident %(id)s does not exist.") % {"id": incident_id}
+            raise Refused(404, message) from None
+        raise
+
+
+def page(
+    console: Console, view: dict[str, Any], failure: Failure | None = None, status: int = 200
+) -> Response:
+    return render(
+        console,
+        "incident/detail.html",
+        status_code=status,
+        active="incidents",
+        failure=failure,
+        panels=PANELS,
+        **view,
+    )
+
+
+def panels(
+    console: Console,
+    view: dict[str, Any],
+    primary: str,
+    failure: Failure | None = None,
+    status: int = 200,
+) -> Response:
+    """The posted panel, plus every other panel out-of-band: an action can change any of them
+    (a role fills a condition, a status update moves the next-update time in the header)."""
+    return render(
+        console,
+        "incident/_swap.html",
+        status_code=status,
+        failure=failure,
+        primary=primary,
+        panels=PANELS,
+        **view,
+    )
+
+
+@router.get("/incidents/{incident_id}")
+def incident_detail(incident_id: str, console: Console = Depends(signed_in)) -> Response:
+    return page(console, load(console, incident_id))
