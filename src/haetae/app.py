@@ -115,8 +115,3 @@ def _install_error_handlers(app: FastAPI) -> None:
             code = "VALIDATION_ERROR" if exc.status_code < 500 else "INTERNAL_ERROR"
         message = exc.detail if isinstance(exc.detail, str) else ERROR_CODES[code][1]
         return _error(exc.status_code, code, message)
-
-    @app.exception_handler(Exception)
-    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error")
-        return _error(500, "INTERNAL_ERROR", ERROR_CODES["INTERNAL_ERROR"][1])

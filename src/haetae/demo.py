@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from haetae.auth import service as auth
 from haetae.auth.models import User
@@ -57,9 +58,10 @@ def seed_demo(db: Database, policy: Policy) -> list[str]:
     ]
 
 
-def _demo_incidents(session, policy: Policy, now) -> None:  # type: ignore[no-untyped-def]
-    business = [lv.id for lv in policy.impact_matrix.business_impact]  # type: ignore[union-attr]
-    users = [lv.id for lv in policy.impact_matrix.user_impact]  # type: ignore[union-attr]
+def _demo_incidents(session: Session, policy: Policy, now: datetime) -> None:
+    assert policy.impact_matrix is not None
+    business = [lv.id for lv in policy.impact_matrix.business_impact]
+    users = [lv.id for lv in policy.impact_matrix.user_impact]
     t0 = now - timedelta(minutes=40)
     payments = incidents.declare_incident(
         session,
@@ -123,9 +125,13 @@ def _demo_incidents(session, policy: Policy, now) -> None:  # type: ignore[no-un
     incidents.add_note(
         session,
         payments.id,
-        NoteIn(
-            kind="evidence", body="Error rate graph", url="https://grafana.example.com/d/payments"
-        ),  # type: ignore[arg-type]
+        NoteIn.model_validate(
+            {
+                "kind": "evidence",
+                "body": "Error rate graph",
+                "url": "https://grafana.example.com/d/payments",
+            }
+        ),
         author="minji",
         now=t0 + timedelta(minutes=9),
     )

@@ -14,7 +14,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from haetae.errors import envelope
+from haetae.errors import ERROR_CODES, envelope
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -103,7 +103,7 @@ class OperationsMiddleware:
         rid = given if given and _VALID_ID.match(given) else uuid.uuid4().hex
         token = request_id_var.set(rid)
         started = time.perf_counter()
-        status = {"code": 500}
+        status: dict[str, Any] = {"code": 500, "started": False}
         # Filled by route_label() inside the app; scopes are copied on the way down,
         # but this dict is shared by reference.
         matched: dict[str, str] = {}
@@ -112,6 +112,7 @@ class OperationsMiddleware:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
+                status["started"] = True
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", rid.encode()))
                 message = {**message, "headers": headers}
@@ -131,6 +132,15 @@ class OperationsMiddleware:
                 await self._too_large(send_with_id, rid)
                 return
             await self.app(scope, _replay(messages, receive), send_with_id)
+        except Exception:
+            # Handled here rather than by an app-level handler so that the log line and the
+            # answer still carry the request id.
+            log.exception("unhandled error", extra={"f_path": scope["path"]})
+            if status["started"]:
+                raise
+            await _send_error(
+                send_with_id, 500, "INTERNAL_ERROR", ERROR_CODES["INTERNAL_ERROR"][1], rid
+            )
         finally:
             elapsed = time.perf_counter() - started
             path = matched.get("route", "unmatched")
@@ -165,23 +175,24 @@ class OperationsMiddleware:
                 return messages
 
     async def _too_large(self, send: Send, rid: str) -> None:
-        body = json.dumps(
-            envelope(
-                "PAYLOAD_TOO_LARGE", f"The request body is larger than {self.max_body} bytes.", rid
-            )
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        message = f"The request body is larger than {self.max_body} bytes."
+        await _send_error(send, 413, "PAYLOAD_TOO_LARGE", message, rid)
+
+
+async def _send_error(send: Send, status: int, code: str, message: str, rid: str) -> None:
+    body = json.dumps(envelope(code, message, rid)).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:

@@ -162,3 +162,25 @@ def test_logs_are_json_lines_carrying_the_request_id(tmp_path):
     access = [e for e in lines if e.get("request_id") == "req-42"]
     assert access and access[0]["status"] == 200 and access[0]["route"] == "/api/v1/incidents"
     assert "a-bootstrap-key-123456" not in stderr
+
+
+def test_serve_refuses_a_broken_policy_file_naming_its_line(tmp_path):
+    broken = tmp_path / "policy.yaml"
+    broken.write_text("version: 1\nname: x\nseverities:\n  - id: P1\n    response_target: soon\n")
+    env = {
+        **os.environ,
+        "JWT_SECRET": "k" * 40,
+        "HAETAE_DATA_DIR": str(tmp_path),
+        "POLICY_FILE": str(broken),
+    }
+    env.pop("DATABASE_URL", None)
+    proc = subprocess.run(
+        [HAETAE, "serve", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 3
+    assert f"{broken}:5: severities.0.response_target" in proc.stderr.replace("\n", "")
+    assert "Traceback" not in proc.stderr

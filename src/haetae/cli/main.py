@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 import uvicorn
 
-from haetae.cli.common import EXIT_CONFIG, config_or_exit, console, fail
+from haetae.cli.common import EXIT_CONFIG, EXIT_INVALID, config_or_exit, console, fail
 from haetae.config import kept_jwt_secret
 
 app = typer.Typer(help="Haetae: self-hosted incident response.", no_args_is_help=True)
@@ -20,6 +20,7 @@ def _run(host: str, port: int) -> None:
     from haetae.app import create_app
     from haetae.config import ConfigError
     from haetae.observability import configure_logging
+    from haetae.policy.loader import PolicyError
 
     config = config_or_exit()
     configure_logging(config.log_level)
@@ -27,6 +28,8 @@ def _run(host: str, port: int) -> None:
         application = create_app(config)
     except ConfigError as exc:
         fail(str(exc), EXIT_CONFIG)
+    except PolicyError as exc:
+        fail(f"the policy file is not valid:\n{exc}", EXIT_INVALID)
     uvicorn.run(
         application, host=host, port=port, log_config=None, access_log=False, proxy_headers=False
     )

@@ -72,7 +72,7 @@ def list_incidents(
     service_name: str | None = Query(default=None, alias="service"),
     since: datetime | None = Query(default=None, description="declared at or after (ISO 8601)"),
     limit: int = Query(default=50, ge=1, le=service.MAX_PAGE),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=1_000_000_000),
 ) -> IncidentPage:
     with ctx.read() as session:
         items, total = service.list_incidents(
