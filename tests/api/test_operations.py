@@ -184,3 +184,24 @@ def test_serve_refuses_a_broken_policy_file_naming_its_line(tmp_path):
     assert proc.returncode == 3
     assert f"{broken}:5: severities.0.response_target" in proc.stderr.replace("\n", "")
     assert "Traceback" not in proc.stderr
+
+
+def test_an_unexpected_error_is_a_500_envelope_with_the_request_id(tmp_path, caplog):
+    settings = Settings(HAETAE_DATA_DIR=tmp_path, JWT_SECRET="s" * 40)
+    app = create_app(settings)
+
+    def broken() -> None:
+        raise RuntimeError("secret detail that must not reach the client")
+
+    app.add_api_route("/boom", broken)
+    running = start_server(app)
+    try:
+        r = httpx.get(f"{running.url}/boom", headers={"X-Request-Id": "boom-1"})
+    finally:
+        running.stop()
+    assert r.status_code == 500
+    assert r.json()["error"]["code"] == "INTERNAL_ERROR"
+    assert r.json()["error"]["request_id"] == "boom-1"
+    assert "secret detail" not in r.text
+    logged = [rec for rec in caplog.records if rec.getMessage() == "unhandled error"]
+    assert logged and logged[0].exc_info is not None
