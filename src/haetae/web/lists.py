@@ -26,6 +26,7 @@ class Row:
     incident: Incident
     ic: str | None
     overdue: bool
+    ic_required: bool
 
 
 @dataclass
@@ -35,11 +36,21 @@ class Group:
     rows: list[Row]
 
 
-def _rows(session: Session, incidents: list[Incident], now: datetime) -> list[Row]:
-    return [
-        Row(i, service.current_roles(session, i.id).get("ic"), service.is_update_overdue(i, now))
-        for i in incidents
-    ]
+def _rows(
+    console: Console, session: Session, incidents: list[Incident], now: datetime
+) -> list[Row]:
+    rows = []
+    for incident in incidents:
+        severity = console.policy.severity(incident.severity)
+        rows.append(
+            Row(
+                incident,
+                service.current_roles(session, incident.id).get("ic"),
+                service.is_update_overdue(incident, now),
+                ic_required=bool(severity and "ic" in severity.required_roles),
+            )
+        )
+    return rows
 
 
 def group_by_severity(console: Console, rows: list[Row]) -> list[Group]:
@@ -65,7 +76,7 @@ def dashboard(console: Console = Depends(signed_in)) -> Response:
         active, active_total = service.list_incidents(
             session, status=list(lifecycle.ACTIVE), limit=service.MAX_PAGE
         )
-        active_rows = _rows(session, active, now)
+        active_rows = _rows(console, session, active, now)
         resolved, _ = service.list_incidents(
             session, status=["resolved", "closed"], limit=RECENTLY_RESOLVED * 3
         )
@@ -108,7 +119,7 @@ def incident_list(
             limit=PAGE_SIZE,
             offset=(page - 1) * PAGE_SIZE,
         )
-        rows = _rows(session, items, now)
+        rows = _rows(console, session, items, now)
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     filters = {"status": status, "severity": severity, "service": service_name.strip()}
 

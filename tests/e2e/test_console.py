@@ -1,0 +1,215 @@
+"""A person runs an incident through the web console in headless Chromium, start to finish."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from haetae.clock import clock
+from haetae.db import Database
+from tests.support.server import RunningServer
+from tests.web.console_client import PASSWORD, make_user
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    # Without these Chromium keeps trying to reach the internet.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
+    context.set_default_timeout(15_000)
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: Page, base: str, username: str) -> None:
+    page.goto(f"{base}/")
+    expect(page).to_have_url(f"{base}/login?next=/")
+    shot(page, "login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{base}/")
+
+
+def move_to(page: Page, button: str, status_label: str) -> None:
+    page.locator("#panel-status").get_by_role("button", name=button, exact=True).click()
+    expect(page.locator("#panel-header .status")).to_have_text(status_label)
+    expect(page.locator("#panel-timeline .event-status_changed").last).to_contain_text(status_label)
+
+
+def test_responder_declares_and_resolves_an_incident(
+    page: Page, server: RunningServer, db: Database, api: httpx.Client
+) -> None:
+    base = server.url
+    make_user(db, "mina")
+    sign_in(page, base, "mina")
+    expect(page.get_by_text("No active incidents. All quiet.")).to_be_visible()
+    shot(page, "dashboard-empty")
+
+    # Declare, watching the matrix's severity follow the impacts.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Declare incident").click()
+    expect(page).to_have_url(f"{base}/incidents/new")
+    page.get_by_label("Title").fill("Checkout fails for card payments")
+    page.get_by_label("Summary").fill("Card payments return 502 since the 14:10 deploy.")
+    page.get_by_label("Services").fill("checkout, payments")
+    page.get_by_label("Category").select_option("deployment")
+    page.get_by_label("Environment").fill("production")
+    page.get_by_label("Users affected").fill("4200")
+    preview = page.locator("#severity-preview [data-severity]")
+    page.get_by_label("Business impact").select_option("revenue")
+    page.get_by_label("User impact").select_option("some")
+    expect(preview).to_have_text("P2")
+    page.get_by_label("User impact").select_option("all")
+    expect(preview).to_have_text("P1")
+    expect(page.locator("#severity-preview")).to_contain_text("Critical")
+    shot(page, "declare")
+    page.locator("#declare-form").get_by_role("button", name="Declare incident").click()
+    expect(page).to_have_url(re.compile(rf"{base}/incidents/INC-\d{{8}}-\d{{3}}$"))
+    incident_url = page.url
+    expect(page.locator("#panel-header")).to_contain_text("Checkout fails for card payments")
+    expect(page.locator("#panel-header .sev")).to_have_text("P1")
+    expect(page.locator("#panel-timeline .event-declared")).to_contain_text("P1")
+    shot(page, "incident-declared")
+
+    # From here on the forms swap panels in place: the page must never reload.
+    page.evaluate("window.__stillHere = true")
+
+    page.locator("#role-ic").get_by_role("button", name="Take").click()
+    expect(page.locator("#role-ic .holder")).to_have_text("mina")
+    expect(page.locator("#panel-timeline .event-role_assigned")).to_contain_text(
+        "Incident Commander: mina"
+    )
+
+    update = page.locator("#panel-update")
+    update.get_by_label("Situation").fill("Rolling back the 14:10 deploy.")
+    update.get_by_label("Impact").fill("Card payments fail; bank transfer works.")
+    update.get_by_label("Progress").fill("Rollback started at 14:32.")
+    update.get_by_label("ETA").fill("15 minutes")
+    update.get_by_role("button", name="Post update").click()
+    expect(page.locator("#panel-timeline .event-status_update")).to_contain_text(
+        "Rolling back the 14:10 deploy."
+    )
+    expect(update.get_by_label("Situation")).to_have_value("")
+
+    conditions = page.locator("#panel-conditions")
+    expect(conditions.locator("#condition-ic_assigned")).to_have_class("met")
+    expect(conditions.locator("#condition-status_update_posted")).to_have_class("met")
+    confirm = conditions.get_by_role("button", name="Confirm", exact=False)
+    for remaining in range(confirm.count(), 0, -1):
+        confirm.first.click()
+        expect(confirm).to_have_count(remaining - 1)
+    expect(conditions.locator("li.unmet")).to_have_count(0)
+    expect(page.locator("#panel-timeline .event-condition_checked")).to_have_count(3)
+
+    # Meanwhile a minor incident comes in, and the P1's next update falls due.
+    minor = api.post(
+        "/api/v1/incidents",
+        json={"title": "FAQ page typo", "business_impact": "inconvenience", "user_impact": "few"},
+    )
+    assert minor.status_code == 201, minor.text
+    clock.advance(minutes=6)
+    page.get_by_role("link", name="Dashboard").click()
+    first_group = page.locator("section.severity-group").first
+    expect(first_group.locator("h2 .sev")).to_have_text("P1")
+    expect(first_group.locator("tr.is-overdue")).to_contain_text("Checkout fails for card payments")
+    expect(first_group.locator(".overdue")).to_have_text("Overdue")
+    expect(page.locator("section.severity-group").last).to_contain_text("FAQ page typo")
+    shot(page, "dashboard-active")
+    page.goto(incident_url)
+    expect(page.locator("#panel-header .title-row .overdue")).to_have_text("Overdue")
+    page.evaluate("window.__stillHere = true")
+
+    move_to(page, "Start investigating", "Investigating")
+    move_to(page, "Cause identified", "Identified")
+    move_to(page, "Fix in place, monitoring", "Monitoring")
+    move_to(page, "Resolve", "Resolved")
+    assert page.evaluate("window.__stillHere") is True
+    kinds = page.locator("#panel-timeline .event").evaluate_all(
+        "items => items.map(e => e.dataset.kind)"
+    )
+    assert kinds == [
+        "declared",
+        "role_assigned",
+        "status_update",
+        "condition_checked",
+        "condition_checked",
+        "condition_checked",
+        "status_changed",
+        "status_changed",
+        "status_changed",
+        "status_changed",
+    ]
+    shot(page, "incident-resolved")
+
+    page.get_by_role("link", name="Dashboard").click()
+    expect(page.locator("main")).to_contain_text("Recently resolved")
+    expect(page.locator("main")).to_contain_text("Checkout fails for card payments")
+    expect(page.locator("section.severity-group")).to_have_count(1)  # only the P4 is active
+    shot(page, "dashboard")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Incidents").click()
+    expect(page.locator("table.incidents")).to_contain_text("Checkout fails for card payments")
+    shot(page, "incidents")
+
+    # The same incident in Korean, through the switch in the header.
+    page.goto(incident_url)
+    page.get_by_role("link", name="한국어").click()
+    expect(page.locator("html")).to_have_attribute("lang", "ko")
+    expect(page.locator("#panel-timeline h2")).to_contain_text("타임라인")
+    expect(page.locator("#panel-header .status")).to_have_text("해결됨")
+    expect(page.locator("#panel-roles")).to_contain_text("장애 총괄 (IC)")
+    expect(page.locator("#panel-header")).to_contain_text("KST")
+    shot(page, "incident-ko")
+    page.get_by_role("link", name="대시보드").click()
+    expect(page.get_by_role("heading", name="진행 중인 장애")).to_be_visible()
+    shot(page, "dashboard-ko")
+
+
+def test_korean_declare_form_shows_the_live_severity(
+    page: Page, server: RunningServer, db: Database
+) -> None:
+    make_user(db, "jiho", locale="ko")
+    page.goto(f"{server.url}/login")
+    page.get_by_label("Username").fill("jiho")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="진행 중인 장애")).to_be_visible()
+    page.goto(f"{server.url}/incidents/new")
+    page.get_by_label("비즈니스 영향").select_option("operations")
+    page.get_by_label("사용자 영향").select_option("many")
+    expect(page.locator("#severity-preview [data-severity]")).to_have_text("P2")
+    expect(page.locator("#severity-preview")).to_contain_text("주요")
+    shot(page, "declare-ko")
