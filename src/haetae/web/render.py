@@ -217,12 +217,13 @@ def render(
     """A page or fragment in the caller's language; every template gets the same basics."""
     request = console.request
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    now = console.now()
     context = {
         "console": console,
         "locale": console.locale,
         "policy": console.policy,
-        "zone_name": console.policy.timezone,
-        "now": console.now(),
+        "zone_name": f"{console.policy.timezone} ({now.astimezone(console.policy.zone):%Z})",
+        "now": now,
         "here": here,
         "active": "",
         "failure": None,
