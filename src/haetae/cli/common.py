@@ -15,7 +15,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.text import Text
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from haetae.clock import utcnow
@@ -111,13 +111,15 @@ def transaction(config: Settings, *, write: bool = True) -> Iterator[Session]:
         error(f"{exc.code}: {exc.message}")
         _print_details(exc.details)
         raise typer.Exit(_EXIT_FOR_STATUS.get(exc.status, EXIT_ERROR)) from None
-    except (OperationalError, ProgrammingError) as exc:
-        # Usually an unreachable server or a PostgreSQL database nobody migrated yet.
-        fail(
-            f"database error: {exc.orig}. Check DATABASE_URL; on PostgreSQL run "
-            "`haetae db upgrade` first.",
-            EXIT_ERROR,
-        )
+    except ProgrammingError as exc:
+        # On PostgreSQL, usually a database nobody has migrated yet.
+        fail(f"database error: {_first_line(exc)} (has `haetae db upgrade` run?)", EXIT_ERROR)
+    except OperationalError as exc:
+        fail(f"database error: {_first_line(exc)} (check DATABASE_URL)", EXIT_ERROR)
+
+
+def _first_line(exc: DBAPIError) -> str:
+    return str(exc.orig).strip().splitlines()[0].rstrip(".")
 
 
 def _print_details(details: dict[str, Any]) -> None:

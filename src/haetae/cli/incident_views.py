@@ -80,11 +80,12 @@ def severity_label(pol: Policy, severity: str) -> str:
 
 def incident_table(pol: Policy, items: list[IncidentOut]) -> Table:
     """One line per incident; times are short (the caller names the zone) to fit 80 columns."""
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    # No box: its separators would push the time columns past 80 columns.
+    table = Table(box=None, pad_edge=False, header_style="bold underline")
     table.add_column("ID", no_wrap=True)
     table.add_column("SEV", no_wrap=True)
     table.add_column("STATUS", no_wrap=True)
-    table.add_column("TITLE [SERVICES]", min_width=16)
+    table.add_column("TITLE", min_width=10)
     table.add_column("DECLARED", no_wrap=True)
     table.add_column("NEXT UPDATE", no_wrap=True)
     for item in items:
