@@ -50,6 +50,16 @@ def test_pages_send_a_stranger_to_login_and_back(anon: httpx.Client) -> None:
         assert anon.get(path).headers["location"].startswith("/login?next=")
 
 
+def test_htmx_request_without_a_session_is_sent_to_login_by_header(anon: httpx.Client) -> None:
+    response = anon.post(
+        "/incidents/INC-20260101-001/updates",
+        data={"situation": "x"},
+        headers={"HX-Request": "true", "HX-Current-URL": "http://host/incidents/INC-20260101-001"},
+    )
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/login?next=/incidents/INC-20260101-001"
+
+
 def test_login_page_and_static_files_need_no_session(anon: httpx.Client) -> None:
     assert anon.get("/login").status_code == 200
     htmx = anon.get("/static/htmx.min.js")
