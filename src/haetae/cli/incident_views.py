@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from haetae.cli.common import local_time, locale
 from haetae.incidents import service
 from haetae.incidents.models import Incident
-from haetae.incidents.routes import present
 from haetae.incidents.schemas import (
     DecisionOut,
     IncidentDetail,
@@ -23,6 +22,7 @@ from haetae.incidents.schemas import (
     StatusUpdateOut,
     TimelineEventOut,
 )
+from haetae.incidents.views import present_detail
 from haetae.policy.schema import Policy, localized
 from haetae.timeline import service as timeline
 
@@ -39,12 +39,7 @@ _STATUS_STYLE = {
 
 def detail(session: Session, pol: Policy, incident: Incident, now: datetime) -> IncidentDetail:
     """The API's IncidentDetail (as GET /api/v1/incidents/{id} returns it)."""
-    base = present(pol, incident, now)
-    return IncidentDetail(
-        **base.model_dump(),
-        roles=service.current_roles(session, incident.id),
-        resolution_conditions=service.conditions(session, pol, incident, locale=locale()),
-    )
+    return present_detail(session, pol, incident, now, locale=locale())
 
 
 def full_record(session: Session, pol: Policy, incident: Incident, now: datetime) -> dict[str, Any]:

@@ -30,7 +30,6 @@ from haetae.cli.incident_views import (
     severity_label,
 )
 from haetae.incidents import service
-from haetae.incidents.routes import present
 from haetae.incidents.schemas import (
     ConditionCheckIn,
     DecisionIn,
@@ -44,6 +43,7 @@ from haetae.incidents.schemas import (
     StatusUpdateOut,
     TransitionIn,
 )
+from haetae.incidents.views import present
 
 incidents_app = typer.Typer(help="List and show incidents.", no_args_is_help=True)
 IncidentId = Annotated[str, typer.Argument(metavar="ID", help="e.g. INC-20261121-001")]

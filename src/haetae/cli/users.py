@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from haetae.auth import service as auth
 from haetae.auth.models import User
-from haetae.auth.routes import ApiKeyCreated, ApiKeyIn, UserIn, UserOut
+from haetae.auth.schemas import ApiKeyCreated, ApiKeyIn, UserIn, UserOut
 from haetae.cli.common import (
     EXIT_INVALID,
     JsonFlag,

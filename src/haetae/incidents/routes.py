@@ -17,7 +17,6 @@ from haetae.incidents.schemas import (
     DecisionOut,
     IncidentDeclare,
     IncidentDetail,
-    IncidentOut,
     IncidentPage,
     IncidentPatch,
     NoteIn,
@@ -29,28 +28,14 @@ from haetae.incidents.schemas import (
     TimelineEventOut,
     TransitionIn,
 )
-from haetae.policy.schema import Policy
+from haetae.incidents.views import present, present_detail
 from haetae.timeline import service as timeline
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 
 
-def present(policy: Policy, incident: Incident, now: datetime) -> IncidentOut:
-    out = IncidentOut.model_validate(incident)
-    out.update_overdue = service.is_update_overdue(incident, now)
-    out.response_due_at, out.recovery_due_at = service.targets(policy, incident)
-    return out
-
-
 def detail(session: Session, ctx: Context, incident: Incident) -> IncidentDetail:
-    base = present(ctx.policy, incident, ctx.now())
-    return IncidentDetail(
-        **base.model_dump(),
-        roles=service.current_roles(session, incident.id),
-        resolution_conditions=service.conditions(
-            session, ctx.policy, incident, locale=ctx.principal.locale
-        ),
-    )
+    return present_detail(session, ctx.policy, incident, ctx.now(), locale=ctx.principal.locale)
 
 
 @router.post("", status_code=201, response_model=IncidentDetail)
