@@ -9,7 +9,8 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from haetae import __version__
@@ -52,7 +53,8 @@ def create_app(
         description="Self-hosted incident response. Errors use the envelope "
         '`{"error": {"code", "message", "request_id"}}`; see docs/api.md for the codes.',
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served below from vendored assets: no CDN on an air-gapped host
+        redoc_url=None,
         dependencies=[Depends(_label_route)],
     )
     app.state.settings = settings
@@ -68,6 +70,16 @@ def create_app(
 
     from haetae.api import router as api_router
     from haetae.web.routes import mount as mount_web
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Haetae API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon-32x32.png",
+        )
 
     app.include_router(health_router)
     app.include_router(api_router, prefix="/api/v1")

@@ -64,7 +64,14 @@ class Database:
             _prepare_sqlite(self.engine)
             reader: Engine = self.engine.execution_options(sqlite_begin="DEFERRED")
         else:
-            self.engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+            self.engine = create_engine(
+                url,
+                pool_size=10,
+                max_overflow=20,
+                pool_pre_ping=True,
+                # An unreachable server fails readiness in seconds instead of hanging it.
+                connect_args={"connect_timeout": 5},
+            )
             reader = self.engine
         self._writer = sessionmaker(self.engine, expire_on_commit=False)
         self._reader = sessionmaker(reader, expire_on_commit=False)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from haetae.auth import service as auth
@@ -45,12 +46,6 @@ class Context:
         return utcnow()
 
 
-def bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
-
-
 def resolve_principal(request: Request, credential: str | None) -> Principal | None:
     if not credential:
         return None
@@ -67,11 +62,20 @@ def resolve_principal(request: Request, credential: str | None) -> Principal | N
         return auth.principal_for_api_key(session, credential)
 
 
+# Declared so that the OpenAPI document (and /docs' Authorize button) knows the scheme.
+_bearer_scheme = HTTPBearer(
+    auto_error=False, description="An API key (hk_...), the bootstrap API_KEY or a login token"
+)
+
+
 def require(role: str) -> Callable[[Request], Context]:
     """A dependency that admits callers with at least `role` (viewer < responder < admin)."""
 
-    def dependency(request: Request) -> Context:
-        principal = resolve_principal(request, bearer(request))
+    def dependency(
+        request: Request,
+        credentials: HTTPAuthorizationCredentials | None = Depends(_bearer_scheme),
+    ) -> Context:
+        principal = resolve_principal(request, credentials.credentials if credentials else None)
         if principal is None:
             raise HaetaeError("UNAUTHORIZED", "Send 'Authorization: Bearer <API key or token>'.")
         if not principal.allows(role):

@@ -205,3 +205,14 @@ def test_an_unexpected_error_is_a_500_envelope_with_the_request_id(tmp_path, cap
     assert "secret detail" not in r.text
     logged = [rec for rec in caplog.records if rec.getMessage() == "unhandled error"]
     assert logged and logged[0].exc_info is not None
+
+
+def test_api_docs_are_served_without_any_cdn(anon):
+    page = anon.get("/docs")
+    assert page.status_code == 200
+    assert "/static/swagger/swagger-ui-bundle.js" in page.text
+    assert "cdn" not in page.text.lower()
+    assert anon.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
+    assert anon.get("/static/swagger/swagger-ui.css").status_code == 200
+    spec = anon.get("/openapi.json").json()
+    assert "/api/v1/incidents/{incident_id}/transitions" in spec["paths"]
