@@ -213,3 +213,31 @@ def test_korean_declare_form_shows_the_live_severity(
     expect(page.locator("#severity-preview [data-severity]")).to_have_text("P2")
     expect(page.locator("#severity-preview")).to_contain_text("주요")
     shot(page, "declare-ko")
+
+
+def test_responder_changes_the_user_impact_and_sees_the_severity_follow(
+    page: Page, server: RunningServer, db: Database, api: httpx.Client
+) -> None:
+    declared = api.post(
+        "/api/v1/incidents",
+        json={"title": "Search is slow", "business_impact": "operations", "user_impact": "all"},
+    )
+    assert declared.status_code == 201, declared.text
+    make_user(db, "mina")
+    sign_in(page, server.url, "mina")
+    page.goto(f"{server.url}/incidents/{declared.json()['id']}")
+    expect(page.locator("#panel-header .sev")).to_have_text("P1")
+    page.evaluate("window.__stillHere = true")
+
+    edit = page.locator("#panel-edit")
+    edit.get_by_text("Edit incident").click()
+    edit.get_by_label("User impact").select_option("some")
+    shot(page, "incident-edit-form")
+    edit.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#panel-header .sev")).to_have_text("P3")
+    expect(page.locator("#panel-timeline .event-fields_changed")).to_contain_text(
+        "User impact All users → Some users"
+    )
+    expect(page.locator("#panel-timeline .event-severity_changed")).to_contain_text("P1 → P3")
+    assert page.evaluate("window.__stillHere") is True
+    shot(page, "incident-edited")

@@ -49,6 +49,12 @@ CODE_MESSAGES = {
     "INVALID_TRANSITION": N_("The incident cannot move to that status from where it is now."),
     "RESOLUTION_CONDITIONS_UNMET": N_("These resolution conditions are not met yet:"),
 }
+# The schemas' own rules that span fields, as their English message, in a person's words.
+RULE_MESSAGES = {
+    "severity_reason is required when severity is set explicitly": N_(
+        "A severity chosen explicitly needs a reason."
+    ),
+}
 
 
 @dataclass
@@ -93,7 +99,10 @@ def validation_messages(console: Console, exc: ValidationError) -> list[str]:
             text = console.gettext("%(field)s is required.") % {"field": label}
         else:
             reason = str(error["msg"]).removeprefix("Value error, ")
-            text = f"{label}: {reason}" if label else reason
+            if reason in RULE_MESSAGES:
+                text = console.gettext(RULE_MESSAGES[reason])
+            else:
+                text = f"{label}: {reason}" if label else reason
         messages.append(text)
     return messages
 

@@ -115,6 +115,21 @@ def assign_role(incident_id: str, role: str, posted: Posted = Depends(responder_
     return act(console, incident_id, "roles", form, run)
 
 
+@router.post("/incidents/{incident_id}/roles/{role}/step-down")
+def step_down(incident_id: str, role: str, posted: Posted = Depends(responder_post)) -> Response:
+    """The holder steps down (or a responder relieves them); the role is open again."""
+    console, form = posted
+    return act(
+        console,
+        incident_id,
+        "roles",
+        form,
+        lambda s: service.unassign_role(
+            s, incident_id, role=role, actor=console.actor, now=console.now()
+        ),
+    )
+
+
 @router.post("/incidents/{incident_id}/updates")
 def post_update(incident_id: str, posted: Posted = Depends(responder_post)) -> Response:
     console, form = posted

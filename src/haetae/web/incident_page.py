@@ -18,7 +18,17 @@ from haetae.web.render import render
 
 router = APIRouter(include_in_schema=False)
 # The panels of the page, each a template `incident/panel_<name>.html` with id `panel-<name>`.
-PANELS = ("header", "status", "roles", "conditions", "update", "note", "decision", "timeline")
+PANELS = (
+    "header",
+    "status",
+    "roles",
+    "conditions",
+    "update",
+    "note",
+    "decision",
+    "edit",
+    "timeline",
+)
 
 
 def gather(session: Session, console: Console, incident_id: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from haetae.i18n import N_
 from haetae.incidents import lifecycle
 from haetae.policy.schema import Policy, Target, Text, localized
 from haetae.web.console import CSRF_FIELD, Console
+from haetae.web.forms import FIELD_LABELS
 
 # Labels for the values the code (not the policy) defines; marked here, translated when shown.
 STATUS_LABELS = {
@@ -174,6 +175,55 @@ def _severity_name(context: Context, severity_id: str) -> str:
     return localized(sev.name, context["locale"]) if sev else severity_id
 
 
+@pass_context
+def _changes(context: Context, changes: Any) -> list[tuple[str, str, str, str]]:
+    """A `fields_changed` entry as (field, label, before, after) in the page's language,
+    in the order of the edit form."""
+    if not isinstance(changes, dict):
+        return []
+    order = list(FIELD_LABELS)
+    rows = []
+    for name in sorted(changes, key=lambda n: order.index(n) if n in order else len(order)):
+        change = changes[name] if isinstance(changes[name], dict) else {}
+        rows.append(
+            (
+                name,
+                _translate(context, FIELD_LABELS[name]) if name in FIELD_LABELS else name,
+                _changed_value(context, name, change.get("from")),
+                _changed_value(context, name, change.get("to")),
+            )
+        )
+    return rows
+
+
+def _changed_value(context: Context, name: str, value: Any) -> str:
+    policy: Policy = context["policy"]
+    locale: str = context["locale"]
+    if value is None or value == "" or value == [] or value == {}:
+        return "—"
+    matrix = policy.impact_matrix
+    if name in ("business_impact", "user_impact") and matrix:
+        levels = matrix.business_impact if name == "business_impact" else matrix.user_impact
+        level = next((lv for lv in levels if lv.id == value), None)
+        return localized(level.name, locale) if level else str(value)
+    if name == "category":
+        category = next((c for c in policy.categories if c.id == value), None)
+        return localized(category.name, locale) if category else str(value)
+    if name == "impact" and isinstance(value, dict):
+        parts = []
+        if value.get("users") is not None:
+            parts.append(_translate(context, N_("%(n)s users")) % {"n": value["users"]})
+        for key in ("regions", "features"):
+            if value.get(key):
+                parts.append(", ".join(str(v) for v in value[key]))
+        if value.get("users_description"):
+            parts.append(str(value["users_description"]))
+        return " · ".join(parts) or "—"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -199,6 +249,7 @@ def environment() -> Environment:
         label=_label,
         severity_class=_severity_class,
         role_name=_role_name,
+        changes=_changes,
         severity_name=_severity_name,
         languages=i18n.LANGUAGE_NAMES,
         csrf_field=CSRF_FIELD,

@@ -8,7 +8,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from haetae.web import auth_pages, declare, incident_actions, incident_page, lists
+from haetae.web import (
+    auth_pages,
+    declare,
+    incident_actions,
+    incident_edit,
+    incident_page,
+    lists,
+)
 from haetae.web.console import LoginRequired, Refused, visitor
 from haetae.web.render import render
 
@@ -23,6 +30,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(declare.router)
     app.include_router(incident_page.router)
     app.include_router(incident_actions.router)
+    app.include_router(incident_edit.router)
     app.add_exception_handler(LoginRequired, _login_required)  # type: ignore[arg-type]
     app.add_exception_handler(Refused, _refused)  # type: ignore[arg-type]
 
