@@ -18,6 +18,7 @@ from haetae.config import Settings
 from haetae.db import Database
 from haetae.errors import ERROR_CODES, HaetaeError, envelope
 from haetae.health import router as health_router
+from haetae.inputs import check_request_text
 from haetae.migrations import upgrade_to_head
 from haetae.observability import Metrics, OperationsMiddleware, request_id_var, route_label
 from haetae.policy.loader import load_policy
@@ -89,6 +90,7 @@ def create_app(
 
 def _label_route(request: Request) -> None:
     route_label(request.scope)
+    check_request_text(request.url.path, request.query_params.multi_items())
 
 
 def _error(status: int, code: str, message: str, **details: Any) -> JSONResponse:

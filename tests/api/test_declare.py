@@ -160,3 +160,54 @@ def test_unknown_incident_is_404_in_the_envelope(api):
     assert (r.status_code, error_code(r)) == (404, "NOT_FOUND")
     r = api.get("/api/v1/no-such-route")
     assert (r.status_code, error_code(r)) == (404, "NOT_FOUND")
+
+
+def test_text_the_database_cannot_store_is_refused_not_a_500(api, anon):
+    r = api.post(
+        "/api/v1/incidents",
+        json={"title": "bad\u0000title", "severity": "P3", "severity_reason": "x"},
+    )
+    assert (r.status_code, error_code(r)) == (422, "VALIDATION_ERROR")
+    assert r.json()["error"]["details"]["fields"][0]["field"] == "title"
+    r = api.post(
+        "/api/v1/incidents",
+        content='{"title": "\\udbec", "severity": "P3", "severity_reason": "x"}',
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code == 422
+    r = api.post(
+        "/api/v1/incidents",
+        json={"title": "x", "services": ["a\u0000"], "severity": "P3", "severity_reason": "x"},
+    )
+    assert r.status_code == 422
+    assert api.get("/api/v1/incidents", params={"service": "a\u0000b"}).status_code == 422
+    assert api.get("/api/v1/incidents/INC%00-1").status_code == 422
+    r = anon.post("/api/v1/auth/login", json={"username": "ad\u0000min", "password": "p"})
+    assert r.status_code in (401, 422)
+    assert api.get("/api/v1/incidents").json()["total"] == 0
+
+
+def test_times_that_cannot_be_converted_to_utc_are_refused(api):
+    r = api.get("/api/v1/incidents", params={"since": "0001-01-01T00:00:00+01:18"})
+    assert (r.status_code, error_code(r)) == (422, "VALIDATION_ERROR")
+    r = api.post(
+        "/api/v1/incidents",
+        json={
+            "title": "x",
+            "severity": "P3",
+            "severity_reason": "x",
+            "started_at": "9999-12-31T23:59:59-05:00",
+        },
+    )
+    assert r.status_code == 422
+    # A naive time is taken as UTC.
+    r = api.post(
+        "/api/v1/incidents",
+        json={
+            "title": "x",
+            "severity": "P3",
+            "severity_reason": "x",
+            "started_at": "2026-01-02T03:04:05",
+        },
+    )
+    assert r.json()["started_at"] == "2026-01-02T03:04:05Z"

@@ -133,3 +133,35 @@ def test_changing_impact_reclassifies_and_explicit_severity_needs_a_reason(api):
         for e in api.get(f"/api/v1/incidents/{inc['id']}/timeline").json()
     ]
     assert ("severity_changed", "P1") in kinds and ("severity_changed", "P2") in kinds
+
+
+def test_explicit_severity_can_be_handed_back_to_the_matrix(api):
+    inc = declare(api, business_impact="operations", user_impact="some")  # P3
+    url = f"/api/v1/incidents/{inc['id']}"
+    r = api.patch(url, json={"severity": "P3", "severity_reason": "confirmed by the IC"})
+    assert (r.json()["severity"], r.json()["severity_source"]) == ("P3", "explicit")
+    r = api.patch(url, json={"severity_from_matrix": True, "user_impact": "all"})
+    body = r.json()
+    assert (body["severity"], body["severity_source"], body["severity_reason"]) == (
+        "P1",
+        "matrix",
+        None,
+    )
+    events = [e for e in api.get(f"{url}/timeline").json() if e["kind"] == "severity_changed"]
+    assert [(e["data"]["to"], e["data"]["source"]) for e in events] == [
+        ("P3", "explicit"),
+        ("P1", "matrix"),
+    ]
+    r = api.patch(
+        url, json={"severity": "P2", "severity_reason": "x", "severity_from_matrix": True}
+    )
+    assert r.status_code == 422
+
+
+def test_a_closed_incident_cannot_be_edited(api):
+    inc = declare(api, severity="P4", severity_reason="cosmetic")["id"]
+    api.post(f"/api/v1/incidents/{inc}/transitions", json={"to": "resolved"})
+    api.post(f"/api/v1/incidents/{inc}/transitions", json={"to": "closed"})
+    r = api.patch(f"/api/v1/incidents/{inc}", json={"title": "rewritten history"})
+    assert (r.status_code, error_code(r)) == (409, "INVALID_TRANSITION")
+    assert api.get(f"/api/v1/incidents/{inc}").json()["title"] == "Checkout returns 502"

@@ -7,10 +7,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from haetae.inputs import Input
+
 Role = Literal["viewer", "responder", "admin"]
 
 
-class LoginIn(BaseModel):
+class LoginIn(Input):
     username: str
     password: str
 
@@ -21,8 +23,7 @@ class TokenOut(BaseModel):
     expires_at: datetime
 
 
-class UserIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class UserIn(Input):
     username: str = Field(min_length=1, max_length=64)
     password: str | None = Field(default=None, min_length=8)
     role: Role = "responder"
@@ -42,8 +43,7 @@ class UserOut(BaseModel):
     active: bool
 
 
-class ApiKeyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ApiKeyIn(Input):
     name: str = Field(min_length=1, max_length=100)
     role: Role = "responder"
 

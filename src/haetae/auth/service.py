@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from haetae.auth.models import ROLES, ApiKey, User
 from haetae.errors import HaetaeError
+from haetae.inputs import text_problem
 
 _hasher = PasswordHasher()
 KEY_PREFIX = "hk_"
@@ -85,6 +86,8 @@ def create_user(
 
 
 def authenticate_password(session: Session, username: str, password: str) -> User | None:
+    if text_problem(username) or text_problem(password):
+        return None  # cannot match a stored user; the database would refuse the query
     user = session.scalars(select(User).where(User.username == username)).first()
     if user is None or not user.active or not user.password_hash:
         _hasher.hash(password)  # same work whether or not the user exists

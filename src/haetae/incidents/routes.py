@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
@@ -29,6 +27,7 @@ from haetae.incidents.schemas import (
     TransitionIn,
 )
 from haetae.incidents.views import present, present_detail
+from haetae.inputs import Timestamp
 from haetae.timeline import service as timeline
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
@@ -55,7 +54,7 @@ def list_incidents(
     status: list[str] | None = Query(default=None, description="repeat or comma-separate"),
     severity: list[str] | None = Query(default=None),
     service_name: str | None = Query(default=None, alias="service"),
-    since: datetime | None = Query(default=None, description="declared at or after (ISO 8601)"),
+    since: Timestamp | None = Query(default=None, description="declared at or after (ISO 8601)"),
     limit: int = Query(default=50, ge=1, le=service.MAX_PAGE),
     offset: int = Query(default=0, ge=0, le=1_000_000_000),
 ) -> IncidentPage:

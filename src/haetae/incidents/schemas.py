@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 from haetae.incidents.lifecycle import STATUSES
+from haetae.inputs import Input, Timestamp
 
 Status = Literal[
     "triage", "investigating", "identified", "monitoring", "resolved", "closed", "canceled"
@@ -15,18 +16,14 @@ Status = Literal[
 assert set(STATUSES) == set(Status.__args__)  # type: ignore[attr-defined]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class Impact(_In):
+class Impact(Input):
     users: int | None = Field(default=None, ge=0, description="number of users affected")
     users_description: str | None = Field(default=None, max_length=500)
     regions: list[str] = Field(default_factory=list)
     features: list[str] = Field(default_factory=list)
 
 
-class IncidentDeclare(_In):
+class IncidentDeclare(Input):
     title: str = Field(min_length=1, max_length=300)
     summary: str = Field(default="", max_length=20_000)
     services: list[str] = Field(default_factory=list)
@@ -39,8 +36,8 @@ class IncidentDeclare(_In):
     severity: str | None = None
     severity_reason: str | None = Field(default=None, max_length=2000)
     complexity: int | None = Field(default=None, ge=1, le=5, description="technical complexity 1-5")
-    started_at: datetime | None = None
-    detected_at: datetime | None = None
+    started_at: Timestamp | None = None
+    detected_at: Timestamp | None = None
 
     @model_validator(mode="after")
     def _reason_with_explicit_severity(self) -> IncidentDeclare:
@@ -49,7 +46,7 @@ class IncidentDeclare(_In):
         return self
 
 
-class IncidentPatch(_In):
+class IncidentPatch(Input):
     title: str | None = Field(default=None, min_length=1, max_length=300)
     summary: str | None = Field(default=None, max_length=20_000)
     services: list[str] | None = None
@@ -62,15 +59,20 @@ class IncidentPatch(_In):
     severity: str | None = None
     severity_reason: str | None = Field(default=None, max_length=2000)
     complexity: int | None = Field(default=None, ge=1, le=5)
+    severity_from_matrix: bool = Field(
+        default=False, description="drop an explicit severity and take the matrix's again"
+    )
 
     @model_validator(mode="after")
     def _reason_with_explicit_severity(self) -> IncidentPatch:
         if self.severity and not self.severity_reason:
             raise ValueError("severity_reason is required when severity is set explicitly")
+        if self.severity and self.severity_from_matrix:
+            raise ValueError("give either severity or severity_from_matrix, not both")
         return self
 
 
-class TransitionIn(_In):
+class TransitionIn(Input):
     to: Status
     reason: str | None = Field(default=None, max_length=2000)
     override_conditions: bool = Field(
@@ -79,19 +81,19 @@ class TransitionIn(_In):
     )
 
 
-class RoleAssign(_In):
+class RoleAssign(Input):
     assignee: str = Field(min_length=1, max_length=200)
 
 
-class StatusUpdateIn(_In):
+class StatusUpdateIn(Input):
     situation: str = Field(min_length=1, max_length=20_000)
     impact: str = Field(default="", max_length=20_000)
     progress: str = Field(default="", max_length=20_000)
     eta: str | None = Field(default=None, max_length=200)
-    next_update_at: datetime | None = None
+    next_update_at: Timestamp | None = None
 
 
-class NoteIn(_In):
+class NoteIn(Input):
     kind: Literal["note", "evidence"] = "note"
     body: str = Field(default="", max_length=20_000)
     url: HttpUrl | None = None
@@ -105,14 +107,14 @@ class NoteIn(_In):
         return self
 
 
-class DecisionIn(_In):
+class DecisionIn(Input):
     kind: Literal["technical", "operational"]
     decision: str = Field(min_length=1, max_length=20_000)
     alternatives: list[str] = Field(default_factory=list)
     reason: str = Field(min_length=1, max_length=20_000)
 
 
-class ConditionCheckIn(_In):
+class ConditionCheckIn(Input):
     note: str = Field(default="", max_length=2000)
 
 
@@ -151,8 +153,8 @@ class IncidentOut(_Out):
     canceled_at: datetime | None
     next_update_due: datetime | None
     update_overdue: bool = False
-    response_due_at: datetime | None = None
-    recovery_due_at: datetime | None = None
+    response_due_at: Timestamp | None = None
+    recovery_due_at: Timestamp | None = None
     updated_at: datetime
 
 
@@ -208,7 +210,7 @@ class ConditionOut(BaseModel):
     kind: str
     met: bool
     checked_by: str | None = None
-    checked_at: datetime | None = None
+    checked_at: Timestamp | None = None
 
 
 class IncidentDetail(IncidentOut):

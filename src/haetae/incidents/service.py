@@ -270,9 +270,11 @@ def patch_incident(
     now: datetime,
 ) -> Incident:
     incident = get_incident(session, incident_id, for_update=True)
+    _require_open(incident)
     changes = data.model_dump(exclude_unset=True)
     reason = changes.pop("severity_reason", None)
     new_severity = changes.pop("severity", None)
+    use_matrix = changes.pop("severity_from_matrix", False)
     _check_impacts(policy, changes.get("business_impact"), changes.get("user_impact"))
     if "category" in changes:
         _check_category(policy, changes["category"])
@@ -286,23 +288,36 @@ def patch_incident(
             changed[field] = {"from": getattr(incident, field), "to": value}
             setattr(incident, field, value)
     # Severity: an explicit one wins; a matrix-derived one follows impact changes.
-    old_severity = incident.severity
+    before = (incident.severity, incident.severity_source, incident.severity_reason)
     if new_severity:
         severity, source = classify(
             policy, business_impact=None, user_impact=None, severity=new_severity
         )
-        incident.severity_reason = reason
-    elif incident.severity_source == "matrix" and incident.business_impact and incident.user_impact:
-        severity, source = classify(
-            policy,
-            business_impact=incident.business_impact,
-            user_impact=incident.user_impact,
-            severity=None,
-        )
+    elif use_matrix or incident.severity_source == "matrix":
+        if not (incident.business_impact and incident.user_impact):
+            if use_matrix:
+                raise HaetaeError(
+                    "SEVERITY_REQUIRED",
+                    "The matrix needs both business_impact and user_impact.",
+                )
+            severity, source = incident.severity, incident.severity_source
+        else:
+            severity, source = classify(
+                policy,
+                business_impact=incident.business_impact,
+                user_impact=incident.user_impact,
+                severity=None,
+            )
     else:
         severity, source = incident.severity, incident.severity_source
     incident.severity, incident.severity_source = severity, source
-    if not changed and severity == old_severity and not new_severity:
+    if new_severity:
+        incident.severity_reason = reason
+    elif source == "matrix":
+        incident.severity_reason = None
+    old_severity = before[0]
+    severity_moved = (severity, source, incident.severity_reason) != before
+    if not changed and not severity_moved:
         return incident
     incident.priority_score = priority_score(policy, incident)
     incident.updated_at = now
@@ -316,7 +331,7 @@ def patch_incident(
             summary="Changed " + ", ".join(sorted(changed)),
             changes=changed,
         )
-    if severity != old_severity:
+    if severity_moved:
         if incident.status in lifecycle.ACTIVE:
             interval = update_interval(policy, severity)
             if interval and (
