@@ -20,3 +20,10 @@ def test_downgrade_one_step_then_upgrade_keeps_incidents(haetae):
 
     record = haetae(f"incidents show {incident_id} --json").json()
     assert (record["title"], record["severity"]) == ("Disk full", "P2")
+
+
+def test_migration_mistakes_exit_1_with_one_clear_line(cli):
+    result = cli("db downgrade -1", expect=1)
+    assert "migration refused" in result.err and "Traceback" not in result.err
+    result = cli("db upgrade", expect=1, DATABASE_URL="postgresql+psycopg://x@127.0.0.1:1/none")
+    assert "database error" in result.err and "check DATABASE_URL" in result.err

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -75,14 +77,32 @@ def demo(
     _run(host, port)
 
 
+@contextmanager
+def _migrations() -> Iterator[str]:
+    """The database URL for a migration command; failures exit with one clear line."""
+    from alembic.util.exc import CommandError
+    from sqlalchemy.exc import OperationalError
+
+    config = config_or_exit()
+    url = config.resolved_database_url
+    if config.is_sqlite:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        yield url
+    except CommandError as exc:
+        fail(f"migration refused: {exc}")
+    except OperationalError as exc:
+        fail(f"database error: {str(exc.orig).strip().splitlines()[0]} (check DATABASE_URL)")
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Apply migrations up to REVISION (default: head)."""
-    from haetae.migrations import upgrade
+    from haetae.migrations import current, upgrade
 
-    config = config_or_exit()
-    upgrade(config.resolved_database_url, revision)
-    console.print(f"database at {revision}")
+    with _migrations() as url:
+        upgrade(url, revision)
+        console.print(f"database at {current(url) or 'base'}")
 
 
 @db_app.command("downgrade", context_settings={"ignore_unknown_options": True})
@@ -90,9 +110,9 @@ def db_downgrade(revision: str = typer.Argument(..., help="e.g. -1 or a revision
     """Revert migrations to REVISION (`-1`: one step back)."""
     from haetae.migrations import current, downgrade
 
-    config = config_or_exit()
-    downgrade(config.resolved_database_url, revision)
-    console.print(f"database at {current(config.resolved_database_url) or 'base'}")
+    with _migrations() as url:
+        downgrade(url, revision)
+        console.print(f"database at {current(url) or 'base'}")
 
 
 @db_app.command("current")
@@ -100,8 +120,8 @@ def db_current() -> None:
     """Print the database's migration revision."""
     from haetae.migrations import current
 
-    config = config_or_exit()
-    console.print(current(config.resolved_database_url) or "base")
+    with _migrations() as url:
+        console.print(current(url) or "base")
 
 
 def _register() -> None:
