@@ -88,7 +88,18 @@ def create_app(
     return app
 
 
-def _label_route(request: Request) -> None:
+def app_from_environment() -> FastAPI:
+    """The app as `haetae serve --workers N` builds it in each worker process."""
+    from haetae.config import load_settings
+    from haetae.observability import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings, migrate=False)
+
+
+async def _label_route(request: Request) -> None:
+    # async: it does no I/O, and a plain def would cost a thread-pool hop per request.
     route_label(request.scope)
     check_request_text(request.url.path, request.query_params.multi_items())
 

@@ -216,3 +216,45 @@ def test_api_docs_are_served_without_any_cdn(anon):
     assert anon.get("/static/swagger/swagger-ui.css").status_code == 200
     spec = anon.get("/openapi.json").json()
     assert "/api/v1/incidents/{incident_id}/transitions" in spec["paths"]
+
+
+def test_serve_with_two_worker_processes_shares_one_database(tmp_path):
+    port = free_port()
+    env = {
+        **os.environ,
+        "JWT_SECRET": "k" * 40,
+        "HAETAE_DATA_DIR": str(tmp_path),
+        "API_KEY": "a-bootstrap-key-123456",
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("DATABASE_URL", None)
+    proc = subprocess.Popen(
+        [HAETAE, "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": "Bearer a-bootstrap-key-123456"}
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        ids = set()
+        for n in range(12):  # new connections spread over both processes
+            r = httpx.post(
+                f"{url}/api/v1/incidents",
+                headers=headers,
+                json={"title": f"n{n}", "severity": "P3", "severity_reason": "test"},
+            )
+            assert r.status_code == 201, r.text
+            ids.add(r.json()["id"])
+        assert len(ids) == 12
+        assert httpx.get(f"{url}/api/v1/incidents", headers=headers).json()["total"] == 12
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

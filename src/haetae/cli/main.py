@@ -18,22 +18,35 @@ db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 
-def _run(host: str, port: int) -> None:
+def _run(host: str, port: int, workers: int = 1) -> None:
     from haetae.app import create_app
     from haetae.config import ConfigError
+    from haetae.migrations import upgrade_to_head
     from haetae.observability import configure_logging
     from haetae.policy.loader import PolicyError
 
     config = config_or_exit()
     configure_logging(config.log_level)
     try:
-        application = create_app(config)
+        application = create_app(config, migrate=False)
     except ConfigError as exc:
         fail(str(exc), EXIT_CONFIG)
     except PolicyError as exc:
         fail(f"the policy file is not valid:\n{exc}", EXIT_INVALID)
+    if config.is_sqlite:
+        # Once, here, rather than in each worker process's start-up.
+        upgrade_to_head(config.resolved_database_url)
+    # Worker processes build their own app from the same environment.
+    target = "haetae.app:app_from_environment" if workers > 1 else application
     uvicorn.run(
-        application, host=host, port=port, log_config=None, access_log=False, proxy_headers=False
+        target,
+        factory=workers > 1,
+        workers=workers,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
     )
 
 
@@ -41,9 +54,12 @@ def _run(host: str, port: int) -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="address to listen on"),
     port: int = typer.Option(8000, help="port to listen on"),
+    workers: int = typer.Option(
+        1, min=1, max=64, help="processes serving requests (SQLite and PostgreSQL both cope)"
+    ),
 ) -> None:
     """Run the API and the web console."""
-    _run(host, port)
+    _run(host, port, workers)
 
 
 @app.command()
