@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, inspect
 
 from haetae.clock import utcnow
 from haetae.db import Base, Database
-from haetae.incidents import service
+from haetae.incidents import activity, service
 from haetae.incidents.schemas import DecisionIn, IncidentDeclare
 from haetae.migrations import current, downgrade, upgrade_to_head
 from haetae.timeline import service as timeline
@@ -35,7 +35,7 @@ def test_downgrade_one_step_and_upgrade_keeps_every_row(fresh_database_url, poli
                 actor="test",
                 now=utcnow(),
             )
-            service.record_decision(
+            activity.record_decision(
                 session,
                 incident.id,
                 DecisionIn(kind="technical", decision="expand volume", reason="fastest"),
@@ -54,7 +54,7 @@ def test_downgrade_one_step_and_upgrade_keeps_every_row(fresh_database_url, poli
         with db.session() as session:
             kept = service.get_incident(session, incident.id)
             assert (kept.title, kept.severity) == ("DB disk full", "P1")
-            assert [d.decision for d in service.list_decisions(session, kept.id)] == [
+            assert [d.decision for d in activity.list_decisions(session, kept.id)] == [
                 "expand volume"
             ]
             assert [e.kind for e in timeline.events(session, kept.id)] == ["declared", "decision"]

@@ -11,6 +11,7 @@ from haetae.auth import service as auth
 from haetae.auth.models import User
 from haetae.clock import utcnow
 from haetae.db import Database
+from haetae.incidents import activity, roles, transitions
 from haetae.incidents import service as incidents
 from haetae.incidents.schemas import DecisionIn, IncidentDeclare, NoteIn, StatusUpdateIn
 from haetae.policy.schema import Policy
@@ -79,7 +80,7 @@ def _demo_incidents(session: Session, policy: Policy, now: datetime) -> None:
         actor="minji",
         now=t0,
     )
-    incidents.assign_role(
+    roles.assign_role(
         session,
         policy,
         payments.id,
@@ -88,7 +89,7 @@ def _demo_incidents(session: Session, policy: Policy, now: datetime) -> None:
         actor="minji",
         now=t0 + timedelta(minutes=2),
     )
-    incidents.transition(
+    transitions.transition(
         session,
         policy,
         payments.id,
@@ -97,7 +98,7 @@ def _demo_incidents(session: Session, policy: Policy, now: datetime) -> None:
         actor="minji",
         now=t0 + timedelta(minutes=3),
     )
-    incidents.post_update(
+    activity.post_update(
         session,
         policy,
         payments.id,
@@ -110,7 +111,7 @@ def _demo_incidents(session: Session, policy: Policy, now: datetime) -> None:
         author="minji",
         now=t0 + timedelta(minutes=5),
     )
-    incidents.record_decision(
+    activity.record_decision(
         session,
         payments.id,
         DecisionIn(
@@ -122,7 +123,7 @@ def _demo_incidents(session: Session, policy: Policy, now: datetime) -> None:
         by="minji",
         now=t0 + timedelta(minutes=8),
     )
-    incidents.add_note(
+    activity.add_note(
         session,
         payments.id,
         NoteIn.model_validate(
@@ -150,7 +151,7 @@ def _demo_incidents(session: Session, policy: Policy, now: datetime) -> None:
         actor="admin",
         now=now - timedelta(hours=3),
     )
-    incidents.transition(
+    transitions.transition(
         session,
         policy,
         search.id,
@@ -172,7 +173,7 @@ def _demo_incidents(session: Session, policy: Policy, now: datetime) -> None:
         actor="admin",
         now=now - timedelta(days=1),
     )
-    incidents.transition(
+    transitions.transition(
         session,
         policy,
         typo.id,

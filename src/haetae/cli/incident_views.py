@@ -12,7 +12,7 @@ from rich.text import Text
 from sqlalchemy.orm import Session
 
 from haetae.cli.common import local_time, locale
-from haetae.incidents import service
+from haetae.incidents import activity
 from haetae.incidents.models import Incident
 from haetae.incidents.schemas import (
     DecisionOut,
@@ -47,15 +47,15 @@ def full_record(session: Session, pol: Policy, incident: Incident, now: datetime
     data = detail(session, pol, incident, now).model_dump(mode="json")
     data["updates"] = [
         StatusUpdateOut.model_validate(u).model_dump(mode="json")
-        for u in service.list_updates(session, incident.id)
+        for u in activity.list_updates(session, incident.id)
     ]
     data["notes"] = [
         NoteOut.model_validate(n).model_dump(mode="json")
-        for n in service.list_notes(session, incident.id)
+        for n in activity.list_notes(session, incident.id)
     ]
     data["decisions"] = [
         DecisionOut.model_validate(d).model_dump(mode="json")
-        for d in service.list_decisions(session, incident.id)
+        for d in activity.list_decisions(session, incident.id)
     ]
     data["timeline"] = [
         TimelineEventOut.model_validate(e).model_dump(mode="json")

@@ -29,7 +29,7 @@ from haetae.cli.incident_views import (
     incident_view,
     severity_label,
 )
-from haetae.incidents import service
+from haetae.incidents import activity, resolution, roles, service, transitions
 from haetae.incidents.schemas import (
     ConditionCheckIn,
     DecisionIn,
@@ -216,7 +216,7 @@ def update(
     )
     with transaction(config) as session:
         posted = StatusUpdateOut.model_validate(
-            service.post_update(session, pol, incident_id, data, author=actor(as_), now=at)
+            activity.post_update(session, pol, incident_id, data, author=actor(as_), now=at)
         )
     if json_:
         print_json(posted)
@@ -243,7 +243,7 @@ def transition(
     with transaction(config) as session:
         at = now()
         previous = service.get_incident(session, incident_id).status
-        incident = service.transition(
+        incident = transitions.transition(
             session,
             pol,
             incident_id,
@@ -275,7 +275,7 @@ def note(
     config = config_or_exit()
     with transaction(config) as session:
         added = NoteOut.model_validate(
-            service.add_note(session, incident_id, data, author=actor(as_), now=now())
+            activity.add_note(session, incident_id, data, author=actor(as_), now=now())
         )
     if json_:
         print_json(added)
@@ -289,7 +289,7 @@ def ack(incident_id: IncidentId, as_: ActorOption = None, json_: JsonFlag = Fals
     pol = policy(config)
     with transaction(config) as session:
         at = now()
-        incident = service.acknowledge(session, incident_id, by=actor(as_), now=at)
+        incident = transitions.acknowledge(session, incident_id, by=actor(as_), now=at)
         result = detail(session, pol, incident, at)
     if json_:
         print_json(result)
@@ -309,7 +309,7 @@ def role(
     pol = policy(config)
     with transaction(config) as session:
         assignment = RoleOut.model_validate(
-            service.assign_role(
+            roles.assign_role(
                 session,
                 pol,
                 incident_id,
@@ -343,7 +343,7 @@ def decide(
     config = config_or_exit()
     with transaction(config) as session:
         recorded = DecisionOut.model_validate(
-            service.record_decision(session, incident_id, data, by=actor(as_), now=now())
+            activity.record_decision(session, incident_id, data, by=actor(as_), now=now())
         )
     if json_:
         print_json(recorded)
@@ -363,11 +363,11 @@ def condition(
     config = config_or_exit()
     pol = policy(config)
     with transaction(config) as session:
-        service.check_condition(
+        resolution.check_condition(
             session, pol, incident_id, condition_id, by=actor(as_), note=data.note, now=now()
         )
         incident = service.get_incident(session, incident_id)
-        state = service.conditions(session, pol, incident)
+        state = resolution.conditions(session, pol, incident)
     if json_:
         print_json(state)
         return

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
 from haetae.deps import Context, responder, viewer
-from haetae.incidents import service
+from haetae.incidents import activity, resolution, roles, service, transitions
 from haetae.incidents.models import Incident
 from haetae.incidents.schemas import (
     ConditionCheckIn,
@@ -110,7 +110,7 @@ def get_timeline(incident_id: str, ctx: Context = viewer) -> list[TimelineEventO
 @router.post("/{incident_id}/transitions", response_model=IncidentDetail)
 def transition(incident_id: str, body: TransitionIn, ctx: Context = responder) -> IncidentDetail:
     with ctx.write() as session:
-        incident = service.transition(
+        incident = transitions.transition(
             session,
             ctx.policy,
             incident_id,
@@ -126,7 +126,7 @@ def transition(incident_id: str, body: TransitionIn, ctx: Context = responder) -
 @router.post("/{incident_id}/acknowledge", response_model=IncidentDetail)
 def acknowledge(incident_id: str, ctx: Context = responder) -> IncidentDetail:
     with ctx.write() as session:
-        incident = service.acknowledge(session, incident_id, by=ctx.actor, now=ctx.now())
+        incident = transitions.acknowledge(session, incident_id, by=ctx.actor, now=ctx.now())
         return detail(session, ctx, incident)
 
 
@@ -135,14 +135,14 @@ def list_roles(incident_id: str, ctx: Context = viewer) -> list[RoleOut]:
     """Every assignment, past and present: the hand-over history."""
     with ctx.read() as session:
         service.get_incident(session, incident_id)
-        return [RoleOut.model_validate(r) for r in service.role_history(session, incident_id)]
+        return [RoleOut.model_validate(r) for r in roles.role_history(session, incident_id)]
 
 
 @router.put("/{incident_id}/roles/{role}", response_model=RoleOut)
 def assign_role(incident_id: str, role: str, body: RoleAssign, ctx: Context = responder) -> RoleOut:
     """Assign the role, or hand it over if someone holds it."""
     with ctx.write() as session:
-        assignment = service.assign_role(
+        assignment = roles.assign_role(
             session,
             ctx.policy,
             incident_id,
@@ -157,7 +157,7 @@ def assign_role(incident_id: str, role: str, body: RoleAssign, ctx: Context = re
 @router.delete("/{incident_id}/roles/{role}", status_code=204)
 def unassign_role(incident_id: str, role: str, ctx: Context = responder) -> Response:
     with ctx.write() as session:
-        service.unassign_role(session, incident_id, role=role, actor=ctx.actor, now=ctx.now())
+        roles.unassign_role(session, incident_id, role=role, actor=ctx.actor, now=ctx.now())
     return Response(status_code=204)
 
 
@@ -166,7 +166,7 @@ def list_updates(incident_id: str, ctx: Context = viewer) -> list[StatusUpdateOu
     with ctx.read() as session:
         service.get_incident(session, incident_id)
         return [
-            StatusUpdateOut.model_validate(u) for u in service.list_updates(session, incident_id)
+            StatusUpdateOut.model_validate(u) for u in activity.list_updates(session, incident_id)
         ]
 
 
@@ -175,7 +175,7 @@ def post_update(
     incident_id: str, body: StatusUpdateIn, ctx: Context = responder
 ) -> StatusUpdateOut:
     with ctx.write() as session:
-        update = service.post_update(
+        update = activity.post_update(
             session, ctx.policy, incident_id, body, author=ctx.actor, now=ctx.now()
         )
         return StatusUpdateOut.model_validate(update)
@@ -185,14 +185,14 @@ def post_update(
 def list_notes(incident_id: str, ctx: Context = viewer) -> list[NoteOut]:
     with ctx.read() as session:
         service.get_incident(session, incident_id)
-        return [NoteOut.model_validate(n) for n in service.list_notes(session, incident_id)]
+        return [NoteOut.model_validate(n) for n in activity.list_notes(session, incident_id)]
 
 
 @router.post("/{incident_id}/notes", status_code=201, response_model=NoteOut)
 def add_note(incident_id: str, body: NoteIn, ctx: Context = responder) -> NoteOut:
     with ctx.write() as session:
         return NoteOut.model_validate(
-            service.add_note(session, incident_id, body, author=ctx.actor, now=ctx.now())
+            activity.add_note(session, incident_id, body, author=ctx.actor, now=ctx.now())
         )
 
 
@@ -200,14 +200,16 @@ def add_note(incident_id: str, body: NoteIn, ctx: Context = responder) -> NoteOu
 def list_decisions(incident_id: str, ctx: Context = viewer) -> list[DecisionOut]:
     with ctx.read() as session:
         service.get_incident(session, incident_id)
-        return [DecisionOut.model_validate(d) for d in service.list_decisions(session, incident_id)]
+        return [
+            DecisionOut.model_validate(d) for d in activity.list_decisions(session, incident_id)
+        ]
 
 
 @router.post("/{incident_id}/decisions", status_code=201, response_model=DecisionOut)
 def record_decision(incident_id: str, body: DecisionIn, ctx: Context = responder) -> DecisionOut:
     with ctx.write() as session:
         return DecisionOut.model_validate(
-            service.record_decision(session, incident_id, body, by=ctx.actor, now=ctx.now())
+            activity.record_decision(session, incident_id, body, by=ctx.actor, now=ctx.now())
         )
 
 
@@ -215,7 +217,7 @@ def record_decision(incident_id: str, body: DecisionIn, ctx: Context = responder
 def list_conditions(incident_id: str, ctx: Context = viewer) -> list[ConditionOut]:
     with ctx.read() as session:
         incident = service.get_incident(session, incident_id)
-        return service.conditions(session, ctx.policy, incident, locale=ctx.principal.locale)
+        return resolution.conditions(session, ctx.policy, incident, locale=ctx.principal.locale)
 
 
 @router.post("/{incident_id}/conditions/{condition_id}", response_model=list[ConditionOut])
@@ -224,7 +226,7 @@ def check_condition(
 ) -> list[ConditionOut]:
     """Confirm one of the policy's manual resolution conditions."""
     with ctx.write() as session:
-        service.check_condition(
+        resolution.check_condition(
             session,
             ctx.policy,
             incident_id,
@@ -234,4 +236,4 @@ def check_condition(
             now=ctx.now(),
         )
         incident = service.get_incident(session, incident_id)
-        return service.conditions(session, ctx.policy, incident, locale=ctx.principal.locale)
+        return resolution.conditions(session, ctx.policy, incident, locale=ctx.principal.locale)

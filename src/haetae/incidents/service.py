@@ -1,4 +1,6 @@
-"""The incident rules. Plain functions taking a session; the caller owns the transaction."""
+"""The incident rules: declare, classify, read and edit. Plain functions taking a session;
+the caller owns the transaction. Roles, activity, resolution conditions and transitions
+have modules of their own beside this one."""
 
 from __future__ import annotations
 
@@ -11,24 +13,9 @@ from sqlalchemy.orm import Session
 
 from haetae.errors import HaetaeError
 from haetae.incidents import lifecycle
-from haetae.incidents.models import (
-    ConditionCheck,
-    Decision,
-    Incident,
-    IncidentCounter,
-    Note,
-    RoleAssignment,
-    StatusUpdate,
-)
-from haetae.incidents.schemas import (
-    ConditionOut,
-    DecisionIn,
-    IncidentDeclare,
-    IncidentPatch,
-    NoteIn,
-    StatusUpdateIn,
-)
-from haetae.policy.schema import Policy, localized
+from haetae.incidents.models import Incident, IncidentCounter
+from haetae.incidents.schemas import IncidentDeclare, IncidentPatch
+from haetae.policy.schema import Policy
 from haetae.timeline import service as timeline
 
 MAX_PAGE = 200
@@ -131,7 +118,7 @@ def update_interval(policy: Policy, severity: str) -> timedelta | None:
     return sev.update_interval.duration if sev and sev.update_interval else None
 
 
-def _cadence_due(policy: Policy, incident: Incident, now: datetime) -> datetime | None:
+def cadence_due(policy: Policy, incident: Incident, now: datetime) -> datetime | None:
     interval = update_interval(policy, incident.severity)
     return now + interval if interval else None
 
@@ -159,8 +146,8 @@ def declare_incident(
         severity_source=source,
         severity_reason=data.severity_reason if source == "explicit" else None,
         category=data.category,
-        services=_clean(data.services),
-        tags=_clean(data.tags),
+        services=clean_list(data.services),
+        tags=clean_list(data.tags),
         environment=data.environment,
         impact=data.impact.model_dump(exclude_none=True),
         business_impact=data.business_impact,
@@ -173,7 +160,7 @@ def declare_incident(
         updated_at=now,
     )
     incident.priority_score = priority_score(policy, incident)
-    incident.next_update_due = _cadence_due(policy, incident, now)
+    incident.next_update_due = cadence_due(policy, incident, now)
     session.add(incident)
     session.flush()
     timeline.record(
@@ -192,7 +179,7 @@ def declare_incident(
     return incident
 
 
-def _clean(values: list[str]) -> list[str]:
+def clean_list(values: list[str]) -> list[str]:
     return list(dict.fromkeys(v.strip() for v in values if v.strip()))
 
 
@@ -270,7 +257,7 @@ def patch_incident(
     now: datetime,
 ) -> Incident:
     incident = get_incident(session, incident_id, for_update=True)
-    _require_open(incident)
+    require_open(incident)
     changes = data.model_dump(exclude_unset=True)
     reason = changes.pop("severity_reason", None)
     new_severity = changes.pop("severity", None)
@@ -281,7 +268,7 @@ def patch_incident(
     changed: dict[str, Any] = {}
     for field, value in changes.items():
         if field in ("services", "tags") and value is not None:
-            value = _clean(value)
+            value = clean_list(value)
         if field == "impact" and value is not None:
             value = {k: v for k, v in value.items() if v is not None}
         if getattr(incident, field) != value:
@@ -350,458 +337,10 @@ def patch_incident(
     return incident
 
 
-def acknowledge(session: Session, incident_id: str, *, by: str, now: datetime) -> Incident:
-    incident = get_incident(session, incident_id, for_update=True)
-    if incident.acknowledged_at is None and incident.status in lifecycle.ACTIVE:
-        incident.acknowledged_at = now
-        incident.updated_at = now
-        timeline.record(
-            session,
-            incident.id,
-            kind="acknowledged",
-            actor=by,
-            at=now,
-            summary=f"Acknowledged by {by}",
-        )
-    return incident
-
-
-def transition(
-    session: Session,
-    policy: Policy,
-    incident_id: str,
-    *,
-    to: str,
-    reason: str | None,
-    actor: str,
-    now: datetime,
-    override_conditions: bool = False,
-) -> Incident:
-    incident = get_incident(session, incident_id, for_update=True)
-    current = incident.status
-    if not lifecycle.can_move(current, to):
-        allowed = sorted(lifecycle.ALLOWED.get(current, ()))
-        raise HaetaeError(
-            "INVALID_TRANSITION",
-            f"{incident.id} is {current}; it can move to: {', '.join(allowed) or 'nothing'}.",
-            current=current,
-            to=to,
-            allowed=allowed,
-        )
-    if to == "resolved":
-        unmet = [c for c in conditions(session, policy, incident) if not c.met]
-        if unmet and not override_conditions:
-            raise HaetaeError(
-                "RESOLUTION_CONDITIONS_UNMET",
-                "Resolution conditions unmet: " + "; ".join(c.text for c in unmet),
-                unmet=[c.model_dump(include={"id", "text", "kind"}) for c in unmet],
-            )
-        if unmet:
-            _check_override(session, incident, actor=actor, reason=reason)
-            timeline.record(
-                session,
-                incident.id,
-                kind="resolution_override",
-                actor=actor,
-                at=now,
-                summary=f"Resolved with unmet conditions: {reason}",
-                unmet=[c.id for c in unmet],
-                reason=reason,
-            )
-    _apply_status(policy, incident, to, now)
-    timeline.record(
-        session,
-        incident.id,
-        kind="status_changed",
-        actor=actor,
-        at=now,
-        summary=f"{current} -> {to}" + (f": {reason}" if reason else ""),
-        **{"from": current, "to": to, "reason": reason},
-    )
-    return incident
-
-
-def _check_override(
-    session: Session, incident: Incident, *, actor: str, reason: str | None
-) -> None:
-    ic = current_roles(session, incident.id).get("ic")
-    if ic != actor:
-        raise HaetaeError(
-            "FORBIDDEN",
-            "Only the incident's IC can resolve with unmet conditions"
-            + (f" (the IC is {ic})." if ic else "; no IC is assigned."),
-        )
-    if not reason:
-        raise HaetaeError("VALIDATION_ERROR", "An override needs a reason.", field="reason")
-
-
-def _apply_status(policy: Policy, incident: Incident, to: str, now: datetime) -> None:
-    if incident.status == "triage" and incident.acknowledged_at is None and to != "canceled":
-        incident.acknowledged_at = now
-    if to in ("monitoring", "resolved") and incident.mitigated_at is None:
-        incident.mitigated_at = now
-    if to == "resolved":
-        incident.resolved_at = now
-        incident.next_update_due = None
-    elif to == "closed":
-        incident.closed_at = now
-        incident.next_update_due = None
-    elif to == "canceled":
-        incident.canceled_at = now
-        incident.next_update_due = None
-    elif incident.status == "resolved":  # reopened
-        incident.resolved_at = None
-        incident.next_update_due = _cadence_due(policy, incident, now)
-    incident.status = to
-    incident.updated_at = now
-
-
-# Roles
-
-
-def current_roles(session: Session, incident_id: str) -> dict[str, str]:
-    rows = session.scalars(
-        select(RoleAssignment).where(
-            RoleAssignment.incident_id == incident_id, RoleAssignment.ended_at.is_(None)
-        )
-    )
-    return {row.role: row.assignee for row in rows}
-
-
-def role_history(session: Session, incident_id: str) -> list[RoleAssignment]:
-    return list(
-        session.scalars(
-            select(RoleAssignment)
-            .where(RoleAssignment.incident_id == incident_id)
-            .order_by(RoleAssignment.assigned_at, RoleAssignment.id)
-        )
-    )
-
-
-def assign_role(
-    session: Session,
-    policy: Policy,
-    incident_id: str,
-    *,
-    role: str,
-    assignee: str,
-    actor: str,
-    now: datetime,
-) -> RoleAssignment:
-    """Assign a role; if someone holds it, this is a hand-over and their assignment ends."""
-    if policy.role(role) is None:
-        known = ", ".join(r.id for r in policy.roles)
-        raise HaetaeError("UNKNOWN_ROLE", f"Role '{role}' is not one of: {known}.")
-    incident = get_incident(session, incident_id, for_update=True)
-    _require_open(incident)
-    holder = session.scalars(
-        select(RoleAssignment).where(
-            RoleAssignment.incident_id == incident_id,
-            RoleAssignment.role == role,
-            RoleAssignment.ended_at.is_(None),
-        )
-    ).one_or_none()
-    if holder is not None and holder.assignee == assignee:
-        return holder
-    if holder is not None:
-        holder.ended_at = now
-    assignment = RoleAssignment(
-        incident_id=incident_id, role=role, assignee=assignee, assigned_by=actor, assigned_at=now
-    )
-    session.add(assignment)
-    incident.updated_at = now
-    label = localized(policy.role(role).name, "en")  # type: ignore[union-attr]
-    if holder is None:
-        timeline.record(
-            session,
-            incident_id,
-            kind="role_assigned",
-            actor=actor,
-            at=now,
-            summary=f"{label}: {assignee}",
-            role=role,
-            assignee=assignee,
-        )
-    else:
-        timeline.record(
-            session,
-            incident_id,
-            kind="role_handed_over",
-            actor=actor,
-            at=now,
-            summary=f"{label}: {holder.assignee} -> {assignee}",
-            role=role,
-            assignee=assignee,
-            previous=holder.assignee,
-        )
-    session.flush()
-    return assignment
-
-
-def unassign_role(
-    session: Session, incident_id: str, *, role: str, actor: str, now: datetime
-) -> None:
-    incident = get_incident(session, incident_id, for_update=True)
-    _require_open(incident)
-    holder = session.scalars(
-        select(RoleAssignment).where(
-            RoleAssignment.incident_id == incident_id,
-            RoleAssignment.role == role,
-            RoleAssignment.ended_at.is_(None),
-        )
-    ).one_or_none()
-    if holder is None:
-        raise HaetaeError("NOT_FOUND", f"Nobody holds the role '{role}' on {incident_id}.")
-    holder.ended_at = now
-    incident.updated_at = now
-    timeline.record(
-        session,
-        incident_id,
-        kind="role_unassigned",
-        actor=actor,
-        at=now,
-        summary=f"{role}: {holder.assignee} stepped down",
-        role=role,
-        assignee=holder.assignee,
-    )
-
-
-def _require_open(incident: Incident) -> None:
+def require_open(incident: Incident) -> None:
     if incident.status in ("closed", "canceled"):
         raise HaetaeError(
             "INVALID_TRANSITION",
             f"{incident.id} is {incident.status}; it no longer changes.",
             current=incident.status,
         )
-
-
-# Updates, notes, decisions
-
-
-def post_update(
-    session: Session,
-    policy: Policy,
-    incident_id: str,
-    data: StatusUpdateIn,
-    *,
-    author: str,
-    now: datetime,
-) -> StatusUpdate:
-    incident = get_incident(session, incident_id, for_update=True)
-    _require_open(incident)
-    if data.next_update_at is not None and data.next_update_at <= now:
-        raise HaetaeError(
-            "VALIDATION_ERROR", "next_update_at must be in the future.", field="next_update_at"
-        )
-    cadence = _cadence_due(policy, incident, now)
-    next_at = data.next_update_at or cadence
-    if cadence and next_at and next_at > cadence:
-        # The policy's cadence is a promise to stakeholders: an update cannot push it out.
-        next_at = cadence
-    update = StatusUpdate(
-        incident_id=incident_id,
-        situation=data.situation,
-        impact=data.impact,
-        progress=data.progress,
-        eta=data.eta,
-        next_update_at=next_at,
-        author=author,
-        created_at=now,
-    )
-    session.add(update)
-    if incident.status in lifecycle.ACTIVE:
-        incident.next_update_due = next_at
-    incident.updated_at = now
-    session.flush()
-    timeline.record(
-        session,
-        incident_id,
-        kind="status_update",
-        actor=author,
-        at=now,
-        summary=data.situation[:200],
-        update_id=update.id,
-        situation=data.situation,
-        impact=data.impact,
-        progress=data.progress,
-        eta=data.eta,
-        next_update_at=next_at.isoformat() if next_at else None,
-    )
-    return update
-
-
-def add_note(
-    session: Session, incident_id: str, data: NoteIn, *, author: str, now: datetime
-) -> Note:
-    incident = get_incident(session, incident_id)
-    note = Note(
-        incident_id=incident.id,
-        kind=data.kind,
-        body=data.body,
-        url=str(data.url) if data.url else None,
-        author=author,
-        created_at=now,
-    )
-    session.add(note)
-    session.flush()
-    timeline.record(
-        session,
-        incident.id,
-        kind=data.kind,
-        actor=author,
-        at=now,
-        summary=(data.body or note.url or "")[:200],
-        note_id=note.id,
-        body=data.body,
-        url=note.url,
-    )
-    return note
-
-
-def record_decision(
-    session: Session, incident_id: str, data: DecisionIn, *, by: str, now: datetime
-) -> Decision:
-    incident = get_incident(session, incident_id)
-    decision = Decision(
-        incident_id=incident.id,
-        kind=data.kind,
-        decision=data.decision,
-        alternatives=_clean(data.alternatives),
-        reason=data.reason,
-        decided_by=by,
-        created_at=now,
-    )
-    session.add(decision)
-    session.flush()
-    timeline.record(
-        session,
-        incident.id,
-        kind="decision",
-        actor=by,
-        at=now,
-        summary=f"[{data.kind}] {data.decision[:200]}",
-        decision_id=decision.id,
-        decision_kind=data.kind,
-        decision=data.decision,
-        alternatives=decision.alternatives,
-        reason=data.reason,
-    )
-    return decision
-
-
-def list_updates(session: Session, incident_id: str) -> list[StatusUpdate]:
-    return list(
-        session.scalars(
-            select(StatusUpdate)
-            .where(StatusUpdate.incident_id == incident_id)
-            .order_by(StatusUpdate.created_at.desc(), StatusUpdate.id.desc())
-        )
-    )
-
-
-def list_notes(session: Session, incident_id: str) -> list[Note]:
-    return list(
-        session.scalars(
-            select(Note).where(Note.incident_id == incident_id).order_by(Note.created_at, Note.id)
-        )
-    )
-
-
-def list_decisions(session: Session, incident_id: str) -> list[Decision]:
-    return list(
-        session.scalars(
-            select(Decision)
-            .where(Decision.incident_id == incident_id)
-            .order_by(Decision.created_at, Decision.id)
-        )
-    )
-
-
-# Resolution conditions
-
-
-def conditions(
-    session: Session, policy: Policy, incident: Incident, *, locale: str = "en"
-) -> list[ConditionOut]:
-    """The policy's resolution conditions for the incident's severity, each met or not."""
-    sev = policy.severity(incident.severity)
-    if sev is None:
-        return []
-    checks = {
-        c.condition_id: c
-        for c in session.scalars(
-            select(ConditionCheck).where(ConditionCheck.incident_id == incident.id)
-        )
-    }
-    roles = current_roles(session, incident.id)
-    has_update = session.scalar(
-        select(func.count())
-        .select_from(StatusUpdate)
-        .where(StatusUpdate.incident_id == incident.id)
-    )
-    result = []
-    for cond in sev.resolution_conditions:
-        check = checks.get(cond.id)
-        if cond.kind == "roles_assigned":
-            met = all(role in roles for role in cond.roles)
-        elif cond.kind == "update_posted":
-            met = bool(has_update)
-        else:
-            met = check is not None
-        result.append(
-            ConditionOut(
-                id=cond.id,
-                text=localized(cond.text, locale),
-                kind=cond.kind,
-                met=met,
-                checked_by=check.checked_by if check and cond.kind == "manual" else None,
-                checked_at=check.checked_at if check and cond.kind == "manual" else None,
-            )
-        )
-    return result
-
-
-def check_condition(
-    session: Session,
-    policy: Policy,
-    incident_id: str,
-    condition_id: str,
-    *,
-    by: str,
-    note: str,
-    now: datetime,
-) -> ConditionCheck:
-    incident = get_incident(session, incident_id, for_update=True)
-    _require_open(incident)
-    sev = policy.severity(incident.severity)
-    cond = next(
-        (c for c in (sev.resolution_conditions if sev else []) if c.id == condition_id), None
-    )
-    if cond is None or cond.kind != "manual":
-        raise HaetaeError(
-            "UNKNOWN_CONDITION",
-            f"'{condition_id}' is not a condition a responder confirms for {incident.severity}.",
-        )
-    existing = session.scalars(
-        select(ConditionCheck).where(
-            ConditionCheck.incident_id == incident_id, ConditionCheck.condition_id == condition_id
-        )
-    ).one_or_none()
-    if existing:
-        return existing
-    check = ConditionCheck(
-        incident_id=incident_id, condition_id=condition_id, checked_by=by, checked_at=now, note=note
-    )
-    session.add(check)
-    timeline.record(
-        session,
-        incident_id,
-        kind="condition_checked",
-        actor=by,
-        at=now,
-        summary=f"Confirmed: {localized(cond.text, 'en')}",
-        condition_id=condition_id,
-        note=note,
-    )
-    session.flush()
-    return check

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from haetae.incidents import service
+from haetae.incidents import resolution, roles, service
 from haetae.incidents.models import Incident
 from haetae.incidents.schemas import IncidentDetail, IncidentOut
 from haetae.policy.schema import Policy
@@ -28,6 +28,6 @@ def present_detail(
     """As GET /api/v1/incidents/{id} returns it: with current roles and conditions."""
     return IncidentDetail(
         **present(policy, incident, now).model_dump(),
-        roles=service.current_roles(session, incident.id),
-        resolution_conditions=service.conditions(session, policy, incident, locale=locale),
+        roles=roles.current_roles(session, incident.id),
+        resolution_conditions=resolution.conditions(session, policy, incident, locale=locale),
     )

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from haetae.errors import HaetaeError
-from haetae.incidents import service
+from haetae.incidents import activity, resolution, roles, transitions
 from haetae.incidents.schemas import (
     ConditionCheckIn,
     DecisionIn,
@@ -66,7 +66,7 @@ def acknowledge(incident_id: str, posted: Posted = Depends(responder_post)) -> R
         incident_id,
         "header",
         form,
-        lambda s: service.acknowledge(s, incident_id, by=console.actor, now=console.now()),
+        lambda s: transitions.acknowledge(s, incident_id, by=console.actor, now=console.now()),
     )
 
 
@@ -82,7 +82,7 @@ def transition(incident_id: str, posted: Posted = Depends(responder_post)) -> Re
                 "override_conditions": field(form, "override_conditions") == "1",
             }
         )
-        service.transition(
+        transitions.transition(
             session,
             console.policy,
             incident_id,
@@ -102,7 +102,7 @@ def assign_role(incident_id: str, role: str, posted: Posted = Depends(responder_
 
     def run(session: Session) -> None:
         body = RoleAssign.model_validate({"assignee": field(form, "assignee")})
-        service.assign_role(
+        roles.assign_role(
             session,
             console.policy,
             incident_id,
@@ -124,7 +124,7 @@ def step_down(incident_id: str, role: str, posted: Posted = Depends(responder_po
         incident_id,
         "roles",
         form,
-        lambda s: service.unassign_role(
+        lambda s: roles.unassign_role(
             s, incident_id, role=role, actor=console.actor, now=console.now()
         ),
     )
@@ -146,7 +146,7 @@ def post_update(incident_id: str, posted: Posted = Depends(responder_post)) -> R
                 ),
             }
         )
-        service.post_update(
+        activity.post_update(
             session, console.policy, incident_id, body, author=console.actor, now=console.now()
         )
 
@@ -165,7 +165,7 @@ def add_note(incident_id: str, posted: Posted = Depends(responder_post)) -> Resp
                 "url": field(form, "url") or None,
             }
         )
-        service.add_note(session, incident_id, body, author=console.actor, now=console.now())
+        activity.add_note(session, incident_id, body, author=console.actor, now=console.now())
 
     return act(console, incident_id, "note", form, run)
 
@@ -183,7 +183,7 @@ def record_decision(incident_id: str, posted: Posted = Depends(responder_post)) 
                 "reason": field(form, "reason"),
             }
         )
-        service.record_decision(session, incident_id, body, by=console.actor, now=console.now())
+        activity.record_decision(session, incident_id, body, by=console.actor, now=console.now())
 
     return act(console, incident_id, "decision", form, run)
 
@@ -196,7 +196,7 @@ def check_condition(
 
     def run(session: Session) -> None:
         body = ConditionCheckIn.model_validate({"note": field(form, "note")})
-        service.check_condition(
+        resolution.check_condition(
             session,
             console.policy,
             incident_id,

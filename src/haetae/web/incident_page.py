@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from haetae.errors import HaetaeError
-from haetae.incidents import lifecycle, service
+from haetae.incidents import lifecycle, resolution, roles, service
 from haetae.policy.schema import ImpactLevel
 from haetae.timeline import service as timeline
 from haetae.web.console import Console, Refused, signed_in
@@ -37,9 +37,9 @@ def gather(session: Session, console: Console, incident_id: str) -> dict[str, An
     incident = service.get_incident(session, incident_id)
     now = console.now()
     response_due, recovery_due = service.targets(policy, incident)
-    roles = service.current_roles(session, incident.id)
+    holders = roles.current_roles(session, incident.id)
     severity = policy.severity(incident.severity)
-    conditions = service.conditions(session, policy, incident, locale=console.locale)
+    conditions = resolution.conditions(session, policy, incident, locale=console.locale)
     matrix = policy.impact_matrix
     return {
         "incident": incident,
@@ -49,9 +49,9 @@ def gather(session: Session, console: Console, incident_id: str) -> dict[str, An
             matrix.business_impact if matrix else [], incident.business_impact
         ),
         "user_level": _level(matrix.user_impact if matrix else [], incident.user_impact),
-        "roles": roles,
+        "roles": holders,
         "missing_roles": [
-            r for r in (severity.required_roles if severity else ()) if r not in roles
+            r for r in (severity.required_roles if severity else ()) if r not in holders
         ],
         "conditions": conditions,
         "condition_text": {c.id: c.text for c in conditions},
@@ -67,7 +67,7 @@ def gather(session: Session, console: Console, incident_id: str) -> dict[str, An
         ),
         "recovery_late": bool(recovery_due and incident.resolved_at is None and now > recovery_due),
         "overdue": service.is_update_overdue(incident, now),
-        "is_ic": roles.get("ic") == console.actor,
+        "is_ic": holders.get("ic") == console.actor,
     }
 
 

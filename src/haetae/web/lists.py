@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from haetae.incidents import lifecycle, service
+from haetae.incidents import lifecycle, roles, service
 from haetae.incidents.models import Incident
 from haetae.policy.schema import Severity
 from haetae.web.console import Console, signed_in
@@ -45,7 +45,7 @@ def _rows(
         rows.append(
             Row(
                 incident,
-                service.current_roles(session, incident.id).get("ic"),
+                roles.current_roles(session, incident.id).get("ic"),
                 service.is_update_overdue(incident, now),
                 ic_required=bool(severity and "ic" in severity.required_roles),
             )

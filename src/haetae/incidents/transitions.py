@@ -1,0 +1,119 @@
+"""Moving an incident through its lifecycle, and acknowledging it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from haetae.errors import HaetaeError
+from haetae.incidents import lifecycle, resolution, roles, service
+from haetae.incidents.models import Incident
+from haetae.policy.schema import Policy
+from haetae.timeline import service as timeline
+
+
+def acknowledge(session: Session, incident_id: str, *, by: str, now: datetime) -> Incident:
+    incident = service.get_incident(session, incident_id, for_update=True)
+    if incident.acknowledged_at is None and incident.status in lifecycle.ACTIVE:
+        incident.acknowledged_at = now
+        incident.updated_at = now
+        timeline.record(
+            session,
+            incident.id,
+            kind="acknowledged",
+            actor=by,
+            at=now,
+            summary=f"Acknowledged by {by}",
+        )
+    return incident
+
+
+def transition(
+    session: Session,
+    policy: Policy,
+    incident_id: str,
+    *,
+    to: str,
+    reason: str | None,
+    actor: str,
+    now: datetime,
+    override_conditions: bool = False,
+) -> Incident:
+    incident = service.get_incident(session, incident_id, for_update=True)
+    current = incident.status
+    if not lifecycle.can_move(current, to):
+        allowed = sorted(lifecycle.ALLOWED.get(current, ()))
+        raise HaetaeError(
+            "INVALID_TRANSITION",
+            f"{incident.id} is {current}; it can move to: {', '.join(allowed) or 'nothing'}.",
+            current=current,
+            to=to,
+            allowed=allowed,
+        )
+    if to == "resolved":
+        unmet = [c for c in resolution.conditions(session, policy, incident) if not c.met]
+        if unmet and not override_conditions:
+            raise HaetaeError(
+                "RESOLUTION_CONDITIONS_UNMET",
+                "Resolution conditions unmet: " + "; ".join(c.text for c in unmet),
+                unmet=[c.model_dump(include={"id", "text", "kind"}) for c in unmet],
+            )
+        if unmet:
+            _check_override(session, incident, actor=actor, reason=reason)
+            timeline.record(
+                session,
+                incident.id,
+                kind="resolution_override",
+                actor=actor,
+                at=now,
+                summary=f"Resolved with unmet conditions: {reason}",
+                unmet=[c.id for c in unmet],
+                reason=reason,
+            )
+    _apply_status(policy, incident, to, now)
+    timeline.record(
+        session,
+        incident.id,
+        kind="status_changed",
+        actor=actor,
+        at=now,
+        summary=f"{current} -> {to}" + (f": {reason}" if reason else ""),
+        **{"from": current, "to": to, "reason": reason},
+    )
+    return incident
+
+
+def _check_override(
+    session: Session, incident: Incident, *, actor: str, reason: str | None
+) -> None:
+    ic = roles.current_roles(session, incident.id).get("ic")
+    if ic != actor:
+        raise HaetaeError(
+            "FORBIDDEN",
+            "Only the incident's IC can resolve with unmet conditions"
+            + (f" (the IC is {ic})." if ic else "; no IC is assigned."),
+        )
+    if not reason:
+        raise HaetaeError("VALIDATION_ERROR", "An override needs a reason.", field="reason")
+
+
+def _apply_status(policy: Policy, incident: Incident, to: str, now: datetime) -> None:
+    if incident.status == "triage" and incident.acknowledged_at is None and to != "canceled":
+        incident.acknowledged_at = now
+    if to in ("monitoring", "resolved") and incident.mitigated_at is None:
+        incident.mitigated_at = now
+    if to == "resolved":
+        incident.resolved_at = now
+        incident.next_update_due = None
+    elif to == "closed":
+        incident.closed_at = now
+        incident.next_update_due = None
+    elif to == "canceled":
+        incident.canceled_at = now
+        incident.next_update_due = None
+    elif incident.status == "resolved":  # reopened
+        incident.resolved_at = None
+        incident.next_update_due = service.cadence_due(policy, incident, now)
+    incident.status = to
+    incident.updated_at = now
