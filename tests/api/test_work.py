@@ -165,3 +165,31 @@ def test_a_closed_incident_cannot_be_edited(api):
     r = api.patch(f"/api/v1/incidents/{inc}", json={"title": "rewritten history"})
     assert (r.status_code, error_code(r)) == (409, "INVALID_TRANSITION")
     assert api.get(f"/api/v1/incidents/{inc}").json()["title"] == "Checkout returns 502"
+
+
+def test_timeline_exports_as_markdown_and_csv_in_the_readers_language(api):
+    clock.freeze(T0)
+    inc = declare(api, title="Payments | checkout down")["id"]
+    api.post(f"/api/v1/incidents/{inc}/notes", json={"body": "DB CPU 100%\nsecond line"})
+    clock.freeze(T0.replace(minute=30))
+    api.post(f"/api/v1/incidents/{inc}/transitions", json={"to": "investigating"})
+    r = api.get(f"/api/v1/incidents/{inc}/timeline/export")
+    assert r.headers["content-type"].startswith("text/markdown")
+    assert f'filename="{inc}-timeline.md"' in r.headers["content-disposition"]
+    md = r.text
+    assert md.startswith(f"# {inc} Payments \\| checkout down")
+    assert "- **Severity**: P1 (Critical)" in md
+    assert "- **Started**: 2026-06-01 09:00 KST" in md
+    assert "| 2026-06-01 09:00 KST | Note | admin | DB CPU 100%<br>second line |" in md
+    assert md.count("\n| 2026-06-01") == 3
+    ko = api.get(f"/api/v1/incidents/{inc}/timeline/export", params={"lang": "ko"}).text
+    assert "| 시간 | 활동 | 담당자 | 세부사항 |" in ko
+    r = api.get(f"/api/v1/incidents/{inc}/timeline/export", params={"format": "csv"})
+    assert r.headers["content-type"].startswith("text/csv")
+    lines = r.text.splitlines()
+    assert lines[0] == "Time,Activity,Actor,Details"
+    assert lines[1].startswith("2026-06-01 09:00 KST,Declared,admin,")
+    assert (
+        api.get(f"/api/v1/incidents/{inc}/timeline/export", params={"format": "pdf"}).status_code
+        == 422
+    )

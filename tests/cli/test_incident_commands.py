@@ -45,6 +45,14 @@ def test_declare_by_matrix_or_explicit_severity_then_list_and_show(haetae):
 
     haetae("incidents show INC-19990101-001", expect=EXIT_NOT_FOUND)
 
+    markdown = haetae(f"incidents timeline {p1['id']}").out
+    assert markdown.startswith(f"# {p1['id']} Checkout fails")
+    assert "| Time | Activity | Actor | Details |" in markdown
+    korean_csv = haetae(f"incidents timeline {p1['id']} --format csv", HAETAE_LOCALE="ko").out
+    assert korean_csv.splitlines()[0] == "시간,활동,담당자,세부사항"
+    assert ",alice," in korean_csv.splitlines()[1]
+    haetae(f"incidents timeline {p1['id']} --format pdf", expect=2)
+
 
 def test_work_an_incident_from_declaration_to_resolution(haetae):
     incident = haetae(

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
 
 from haetae.cli.common import (
+    EXIT_USAGE,
     ActorOption,
     JsonFlag,
     actor,
     build,
     config_or_exit,
     console,
+    fail,
     local_time,
+    locale,
     now,
     parse_time,
     policy,
@@ -44,6 +48,8 @@ from haetae.incidents.schemas import (
     TransitionIn,
 )
 from haetae.incidents.views import present
+from haetae.timeline import export
+from haetae.timeline import service as timeline
 
 incidents_app = typer.Typer(help="List and show incidents.", no_args_is_help=True)
 IncidentId = Annotated[str, typer.Argument(metavar="ID", help="e.g. INC-20261121-001")]
@@ -183,6 +189,31 @@ def show(incident_id: IncidentId, json_: JsonFlag = False) -> None:
         print_json(record)
     else:
         console.print(incident_view(pol, record))
+
+
+@incidents_app.command("timeline")
+def export_timeline(
+    incident_id: IncidentId,
+    fmt: Annotated[
+        str, typer.Option("--format", help="markdown (seed 000's scribe table) or csv")
+    ] = "markdown",
+) -> None:
+    """Print the timeline as Markdown or CSV, labels in HAETAE_LOCALE (en or ko)."""
+    if fmt not in ("markdown", "csv"):
+        fail("--format must be markdown or csv", EXIT_USAGE)
+    config = config_or_exit()
+    pol = policy(config)
+    with transaction(config, write=False) as session:
+        incident = service.get_incident(session, incident_id)
+        text = export.export(
+            incident,
+            timeline.events(session, incident_id),
+            pol,
+            fmt="csv" if fmt == "csv" else "markdown",
+            locale=locale(),
+            now=now(),
+        )
+    sys.stdout.write(text)
 
 
 def update(

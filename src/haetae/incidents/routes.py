@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import PlainTextResponse
 from sqlalchemy.orm import Session
 
 from haetae.deps import Context, responder, viewer
@@ -28,6 +31,7 @@ from haetae.incidents.schemas import (
 )
 from haetae.incidents.views import present, present_detail
 from haetae.inputs import Timestamp
+from haetae.timeline import export
 from haetae.timeline import service as timeline
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
@@ -105,6 +109,34 @@ def get_timeline(incident_id: str, ctx: Context = viewer) -> list[TimelineEventO
     with ctx.read() as session:
         service.get_incident(session, incident_id)
         return [TimelineEventOut.model_validate(e) for e in timeline.events(session, incident_id)]
+
+
+@router.get(
+    "/{incident_id}/timeline/export",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/markdown": {}, "text/csv": {}}}},
+)
+def export_timeline(
+    incident_id: str,
+    ctx: Context = viewer,
+    fmt: export.Format = Query(default="markdown", alias="format"),
+    lang: Literal["en", "ko"] | None = Query(default=None, description="default: your locale"),
+) -> Response:
+    """The timeline as a Markdown document (seed 000's scribe table) or a CSV file."""
+    with ctx.read() as session:
+        incident = service.get_incident(session, incident_id)
+        text = export.export(
+            incident,
+            timeline.events(session, incident_id),
+            ctx.policy,
+            fmt=fmt,
+            locale=lang or ctx.principal.locale,
+            now=ctx.now(),
+        )
+    disposition = f'attachment; filename="{export.filename(incident, fmt)}"'
+    return Response(
+        text, media_type=export.MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition}
+    )
 
 
 @router.post("/{incident_id}/transitions", response_model=IncidentDetail)

@@ -9,8 +9,10 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from haetae.errors import HaetaeError
+from haetae.i18n import N_
 from haetae.incidents import lifecycle, resolution, roles, service
 from haetae.policy.schema import ImpactLevel
+from haetae.timeline import export
 from haetae.timeline import service as timeline
 from haetae.web.console import Console, Refused, signed_in
 from haetae.web.forms import Failure
@@ -123,3 +125,34 @@ def panels(
 @router.get("/incidents/{incident_id}")
 def incident_detail(incident_id: str, console: Console = Depends(signed_in)) -> Response:
     return page(console, load(console, incident_id))
+
+
+@router.get("/incidents/{incident_id}/timeline.{extension}")
+def timeline_download(
+    incident_id: str, extension: str, console: Console = Depends(signed_in)
+) -> Response:
+    """The timeline export (Markdown or CSV) in the page's language."""
+    formats: dict[str, export.Format] = {"md": "markdown", "csv": "csv"}
+    if extension not in formats:
+        raise Refused(404, console.gettext(N_("No such export: use .md or .csv.")))
+    fmt = formats[extension]
+    try:
+        with console.read() as session:
+            incident = service.get_incident(session, incident_id)
+            text = export.export(
+                incident,
+                timeline.events(session, incident_id),
+                console.policy,
+                fmt=fmt,
+                locale=console.locale,
+                now=console.now(),
+            )
+    except HaetaeError as exc:
+        if exc.code == "NOT_FOUND":
+            message = console.gettext("Incident %(id)s does not exist.") % {"id": incident_id}
+            raise Refused(404, message) from None
+        raise
+    disposition = f'attachment; filename="{export.filename(incident, fmt)}"'
+    return Response(
+        text, media_type=export.MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition}
+    )

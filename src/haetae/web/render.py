@@ -13,49 +13,17 @@ from jinja2.runtime import Context
 from haetae import i18n
 from haetae.i18n import N_
 from haetae.incidents import lifecycle
+from haetae.labels import (
+    ACCOUNT_ROLES,
+    DECISION_KINDS,
+    EVENT_LABELS,
+    MOVE_LABELS,
+    SPECIAL_TARGETS,
+    STATUS_LABELS,
+)
 from haetae.policy.schema import Policy, Target, Text, localized
 from haetae.web.console import CSRF_FIELD, Console
 from haetae.web.forms import FIELD_LABELS
-
-# Labels for the values the code (not the policy) defines; marked here, translated when shown.
-STATUS_LABELS = {
-    "triage": N_("Triage"),
-    "investigating": N_("Investigating"),
-    "identified": N_("Identified"),
-    "monitoring": N_("Monitoring"),
-    "resolved": N_("Resolved"),
-    "closed": N_("Closed"),
-    "canceled": N_("Canceled"),
-}
-# What the button that moves an incident to a status says.
-MOVE_LABELS = {
-    "investigating": N_("Start investigating"),
-    "identified": N_("Cause identified"),
-    "monitoring": N_("Fix in place, monitoring"),
-    "resolved": N_("Resolve"),
-    "closed": N_("Close"),
-    "canceled": N_("Cancel (false alarm)"),
-}
-EVENT_LABELS = {
-    "declared": N_("Declared"),
-    "status_changed": N_("Status"),
-    "severity_changed": N_("Severity"),
-    "fields_changed": N_("Details changed"),
-    "acknowledged": N_("Acknowledged"),
-    "role_assigned": N_("Role"),
-    "role_handed_over": N_("Hand-over"),
-    "role_unassigned": N_("Role"),
-    "status_update": N_("Status update"),
-    "note": N_("Note"),
-    "evidence": N_("Evidence"),
-    "decision": N_("Decision"),
-    "condition_checked": N_("Condition"),
-    "resolution_override": N_("Override"),
-}
-DECISION_KINDS = {"technical": N_("Technical"), "operational": N_("Operational")}
-ACCOUNT_ROLES = {"viewer": N_("Viewer"), "responder": N_("Responder"), "admin": N_("Admin")}
-SPECIAL_TARGETS = {"next_business_day": N_("next business day"), "next_release": N_("next release")}
-assert set(STATUS_LABELS) == set(lifecycle.STATUSES)
 
 
 def _translate(context: Context, message: str) -> str:

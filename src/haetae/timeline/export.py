@@ -1,0 +1,122 @@
+"""An incident's timeline as a Markdown document or a CSV file, for the scribe's record.
+
+The Markdown follows seed 000's scribe template: the incident's facts, then a table of
+time, activity, actor and details. Times are in the policy's zone; labels in the
+reader's language.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timedelta
+from typing import Literal
+
+from haetae import i18n
+from haetae.i18n import N_
+from haetae.incidents.models import Incident
+from haetae.labels import EVENT_LABELS, STATUS_LABELS
+from haetae.policy.schema import Policy, localized
+from haetae.timeline.models import TimelineEvent
+
+Format = Literal["markdown", "csv"]
+MEDIA_TYPES = {"markdown": "text/markdown; charset=utf-8", "csv": "text/csv; charset=utf-8"}
+EXTENSIONS = {"markdown": "md", "csv": "csv"}
+
+_HEADINGS = (N_("Time"), N_("Activity"), N_("Actor"), N_("Details"))
+
+
+def export(
+    incident: Incident,
+    events: list[TimelineEvent],
+    policy: Policy,
+    *,
+    fmt: Format,
+    locale: str,
+    now: datetime,
+) -> str:
+    rows = [
+        (
+            _when(event.at, policy),
+            i18n.gettext_for(locale, EVENT_LABELS.get(event.kind, event.kind)),
+            event.actor,
+            _details(event),
+        )
+        for event in events
+    ]
+    headings = [i18n.gettext_for(locale, h) for h in _HEADINGS]
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(headings)
+        writer.writerows(rows)
+        return out.getvalue()
+    return _markdown(incident, policy, locale, now, headings, rows)
+
+
+def filename(incident: Incident, fmt: Format) -> str:
+    return f"{incident.id}-timeline.{EXTENSIONS[fmt]}"
+
+
+def _markdown(
+    incident: Incident,
+    policy: Policy,
+    locale: str,
+    now: datetime,
+    headings: list[str],
+    rows: list[tuple[str, str, str, str]],
+) -> str:
+
+    def t(message: str) -> str:
+        return i18n.gettext_for(locale, message)
+
+    severity = policy.severity(incident.severity)
+    severity_text = incident.severity + (
+        f" ({localized(severity.name, locale)})" if severity else ""
+    )
+    end = incident.resolved_at or incident.canceled_at
+    facts = [
+        (t(N_("ID")), incident.id),
+        (t(N_("Services")), ", ".join(incident.services) or "-"),
+        (t(N_("Severity")), severity_text),
+        (t(N_("Status")), t(STATUS_LABELS.get(incident.status, incident.status))),
+        (t(N_("Started")), _when(incident.started_at, policy)),
+        (t(N_("Resolved")), _when(incident.resolved_at, policy) if incident.resolved_at else "-"),
+        (t(N_("Duration")), _duration((end or now) - incident.started_at)),
+    ]
+    lines = [f"# {incident.id} {_cell(incident.title)}", ""]
+    lines += [f"- **{name}**: {_cell(value)}" for name, value in facts]
+    lines += ["", f"## {t(N_('Timeline'))}", ""]
+    lines.append("| " + " | ".join(headings) + " |")
+    lines.append("|" + "---|" * len(headings))
+    lines += ["| " + " | ".join(_cell(value) for value in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _details(event: TimelineEvent) -> str:
+    data = event.data or {}
+    if event.kind in ("note", "evidence"):
+        return " ".join(part for part in (data.get("body"), data.get("url")) if part)
+    if event.kind == "status_update":
+        return data.get("situation") or event.summary
+    if event.kind == "decision":
+        return (
+            " / ".join(part for part in (data.get("decision"), data.get("reason")) if part)
+            or event.summary
+        )
+    return event.summary
+
+
+def _when(at: datetime, policy: Policy) -> str:
+    return at.astimezone(policy.zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = max(int(delta.total_seconds()) // 60, 0)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"
+
+
+def _cell(value: str) -> str:
+    """One table cell: pipes escaped, line breaks kept as <br> so rows stay rows."""
+    return value.replace("\\", "\\\\").replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
