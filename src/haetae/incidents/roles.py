@@ -49,13 +49,7 @@ def assign_role(
         raise HaetaeError("UNKNOWN_ROLE", f"Role '{role}' is not one of: {known}.")
     incident = service.get_incident(session, incident_id, for_update=True)
     service.require_open(incident)
-    holder = session.scalars(
-        select(RoleAssignment).where(
-            RoleAssignment.incident_id == incident_id,
-            RoleAssignment.role == role,
-            RoleAssignment.ended_at.is_(None),
-        )
-    ).one_or_none()
+    holder = _holder(session, incident_id, role)
     if holder is not None and holder.assignee == assignee:
         return holder
     if holder is not None:
@@ -93,18 +87,23 @@ def assign_role(
     return assignment
 
 
-def unassign_role(
-    session: Session, incident_id: str, *, role: str, actor: str, now: datetime
-) -> None:
-    incident = service.get_incident(session, incident_id, for_update=True)
-    service.require_open(incident)
-    holder = session.scalars(
+def _holder(session: Session, incident_id: str, role: str) -> RoleAssignment | None:
+    """The current assignment of a role, if anyone holds it."""
+    return session.scalars(
         select(RoleAssignment).where(
             RoleAssignment.incident_id == incident_id,
             RoleAssignment.role == role,
             RoleAssignment.ended_at.is_(None),
         )
     ).one_or_none()
+
+
+def unassign_role(
+    session: Session, incident_id: str, *, role: str, actor: str, now: datetime
+) -> None:
+    incident = service.get_incident(session, incident_id, for_update=True)
+    service.require_open(incident)
+    holder = _holder(session, incident_id, role)
     if holder is None:
         raise HaetaeError("NOT_FOUND", f"Nobody holds the role '{role}' on {incident_id}.")
     holder.ended_at = now

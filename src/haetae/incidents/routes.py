@@ -124,19 +124,15 @@ def export_timeline(
 ) -> Response:
     """The timeline as a Markdown document (seed 000's scribe table) or a CSV file."""
     with ctx.read() as session:
-        incident = service.get_incident(session, incident_id)
-        text = export.export(
-            incident,
-            timeline.events(session, incident_id),
+        download = export.export_incident(
+            session,
             ctx.policy,
+            incident_id,
             fmt=fmt,
             locale=lang or ctx.principal.locale,
             now=ctx.now(),
         )
-    disposition = f'attachment; filename="{export.filename(incident, fmt)}"'
-    return Response(
-        text, media_type=export.MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition}
-    )
+    return Response(download.text, media_type=download.media_type, headers=download.headers)
 
 
 @router.post("/{incident_id}/transitions", response_model=IncidentDetail)

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from sqlalchemy.orm import Session
+
 from haetae import i18n
 from haetae.i18n import N_
+from haetae.incidents import service as incidents
 from haetae.incidents.models import Incident
 from haetae.labels import EVENT_LABELS, STATUS_LABELS
 from haetae.policy.schema import Policy, localized
+from haetae.timeline import service as timeline
 from haetae.timeline.models import TimelineEvent
 
 Format = Literal["markdown", "csv"]
@@ -24,6 +29,28 @@ MEDIA_TYPES = {"markdown": "text/markdown; charset=utf-8", "csv": "text/csv; cha
 EXTENSIONS = {"markdown": "md", "csv": "csv"}
 
 _HEADINGS = (N_("Time"), N_("Activity"), N_("Actor"), N_("Details"))
+
+
+@dataclass(frozen=True)
+class Download:
+    text: str
+    media_type: str
+    filename: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Content-Disposition": f'attachment; filename="{self.filename}"'}
+
+
+def export_incident(
+    session: Session, policy: Policy, incident_id: str, *, fmt: Format, locale: str, now: datetime
+) -> Download:
+    """An incident's timeline as a file to download (NOT_FOUND if there is no such incident)."""
+    incident = incidents.get_incident(session, incident_id)
+    text = export(
+        incident, timeline.events(session, incident_id), policy, fmt=fmt, locale=locale, now=now
+    )
+    return Download(text, MEDIA_TYPES[fmt], f"{incident.id}-timeline.{EXTENSIONS[fmt]}")
 
 
 def export(
@@ -52,10 +79,6 @@ def export(
         writer.writerows(rows)
         return out.getvalue()
     return _markdown(incident, policy, locale, now, headings, rows)
-
-
-def filename(incident: Incident, fmt: Format) -> str:
-    return f"{incident.id}-timeline.{EXTENSIONS[fmt]}"
 
 
 def _markdown(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -77,15 +79,20 @@ def _level(levels: list[ImpactLevel], level_id: str | None) -> ImpactLevel | Non
     return next((level for level in levels if level.id == level_id), None)
 
 
-def load(console: Console, incident_id: str) -> dict[str, Any]:
+@contextmanager
+def _missing_is_404(console: Console, incident_id: str) -> Iterator[None]:
     try:
-        with console.read() as session:
-            return gather(session, console, incident_id)
+        yield
     except HaetaeError as exc:
         if exc.code == "NOT_FOUND":
             message = console.gettext("Incident %(id)s does not exist.") % {"id": incident_id}
             raise Refused(404, message) from None
         raise
+
+
+def load(console: Console, incident_id: str) -> dict[str, Any]:
+    with _missing_is_404(console, incident_id), console.read() as session:
+        return gather(session, console, incident_id)
 
 
 def page(
@@ -135,24 +142,13 @@ def timeline_download(
     formats: dict[str, export.Format] = {"md": "markdown", "csv": "csv"}
     if extension not in formats:
         raise Refused(404, console.gettext(N_("No such export: use .md or .csv.")))
-    fmt = formats[extension]
-    try:
-        with console.read() as session:
-            incident = service.get_incident(session, incident_id)
-            text = export.export(
-                incident,
-                timeline.events(session, incident_id),
-                console.policy,
-                fmt=fmt,
-                locale=console.locale,
-                now=console.now(),
-            )
-    except HaetaeError as exc:
-        if exc.code == "NOT_FOUND":
-            message = console.gettext("Incident %(id)s does not exist.") % {"id": incident_id}
-            raise Refused(404, message) from None
-        raise
-    disposition = f'attachment; filename="{export.filename(incident, fmt)}"'
-    return Response(
-        text, media_type=export.MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition}
-    )
+    with _missing_is_404(console, incident_id), console.read() as session:
+        download = export.export_incident(
+            session,
+            console.policy,
+            incident_id,
+            fmt=formats[extension],
+            locale=console.locale,
+            now=console.now(),
+        )
+    return Response(download.text, media_type=download.media_type, headers=download.headers)
