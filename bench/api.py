@@ -12,7 +12,6 @@ the PostgreSQL / SQLite ratio measured in the same run.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -26,41 +25,9 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.pg import PostgresCluster, free_port  # noqa: E402
-
-HAETAE = str(Path(sys.executable).parent / "haetae")
-KEY = "bench-admin-key-0123456789"
-
-
-def _start(database_url: str | None, data_dir: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "JWT_SECRET": "b" * 48,
-        "API_KEY": KEY,
-        "HAETAE_DATA_DIR": data_dir,
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("DATABASE_URL", None)
-    if database_url:
-        env["DATABASE_URL"] = database_url
-        subprocess.run([HAETAE, "db", "upgrade"], env=env, check=True, capture_output=True)
-    proc = subprocess.Popen(
-        [HAETAE, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("haetae did not start")
+from tests.support.pg import PostgresCluster  # noqa: E402
+from tests.support.server import BOOTSTRAP_KEY as KEY  # noqa: E402
+from tests.support.server import HAETAE, serve_env, serve_process  # noqa: E402
 
 
 def _run(url: str, count: int, clients: int, make_request) -> tuple[float, list[float]]:  # type: ignore[no-untyped-def]
@@ -97,34 +64,31 @@ def _line(name: str, elapsed: float, latencies: list[float]) -> float:
 
 
 def bench(label: str, database_url: str | None, count: int, clients: int) -> dict[str, float]:
+    body = {
+        "title": "bench",
+        "services": ["api"],
+        "business_impact": "revenue",
+        "user_impact": "some",
+    }
     with tempfile.TemporaryDirectory() as data_dir:
-        proc, url = _start(database_url, data_dir)
-        try:
-            body = {
-                "title": "bench",
-                "services": ["api"],
-                "business_impact": "revenue",
-                "user_impact": "some",
-            }
+        env = serve_env(Path(data_dir))
+        if database_url:
+            env["DATABASE_URL"] = database_url
+            subprocess.run([HAETAE, "db", "upgrade"], env=env, check=True, capture_output=True)
+        with serve_process(env) as (_, url):
             elapsed, lat = _run(
                 url, count, clients, lambda c, i: c.post("/api/v1/incidents", json=body)
             )
             with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {KEY}"}) as c:
-                ids = [
-                    i["id"]
-                    for i in c.get("/api/v1/incidents", params={"limit": 200}).json()["items"]
-                ]
-                total = c.get("/api/v1/incidents").json()["total"]
-            assert total == (count // clients) * clients, f"{total} incidents stored"
+                page = c.get("/api/v1/incidents", params={"limit": 200}).json()
+            ids = [item["id"] for item in page["items"]]
+            assert page["total"] == (count // clients) * clients, f"{page['total']} stored"
             print(f"{label}: {clients} concurrent clients")
             declare = _line("declare", elapsed, lat)
             elapsed, lat = _run(
                 url, count, clients, lambda c, i: c.get(f"/api/v1/incidents/{ids[i % len(ids)]}")
             )
             read = _line("read", elapsed, lat)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
     return {"declare": declare, "read": read}
 
 

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
-import sys
-import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -16,9 +12,13 @@ import pytest
 from haetae.app import create_app
 from haetae.config import ConfigError, Settings
 from tests.support.pg import PostgresCluster, free_port
-from tests.support.server import start_server
-
-HAETAE = str(Path(sys.executable).parent / "haetae")
+from tests.support.server import (
+    BOOTSTRAP_KEY,
+    HAETAE,
+    serve_env,
+    serve_process,
+    start_server,
+)
 
 
 def test_request_id_is_echoed_or_generated(anon):
@@ -113,8 +113,7 @@ def test_sqlite_readiness_fails_when_the_file_is_gone(tmp_path):
 def test_short_jwt_secret_refuses_to_start(secret, tmp_path):
     with pytest.raises(ConfigError, match="at least 32 bytes"):
         Settings(JWT_SECRET=secret).check()
-    env = {**os.environ, "JWT_SECRET": secret, "HAETAE_DATA_DIR": str(tmp_path)}
-    env.pop("DATABASE_URL", None)
+    env = serve_env(tmp_path, JWT_SECRET=secret)
     proc = subprocess.run(
         [HAETAE, "serve", "--port", str(free_port())],
         env=env,
@@ -127,53 +126,24 @@ def test_short_jwt_secret_refuses_to_start(secret, tmp_path):
 
 
 def test_logs_are_json_lines_carrying_the_request_id(tmp_path):
-    port = free_port()
-    env = {
-        **os.environ,
-        "JWT_SECRET": "k" * 40,
-        "HAETAE_DATA_DIR": str(tmp_path),
-        "API_KEY": "a-bootstrap-key-123456",
-        "LOG_LEVEL": "INFO",
-    }
-    env.pop("DATABASE_URL", None)
-    proc = subprocess.Popen(
-        [HAETAE, "serve", "--port", str(port)],
-        env=env,
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+    env = serve_env(tmp_path, LOG_LEVEL="INFO")
+    with serve_process(env, stderr=subprocess.PIPE) as (proc, url):
         httpx.get(
-            f"http://127.0.0.1:{port}/api/v1/incidents",
-            headers={"X-Request-Id": "req-42", "Authorization": "Bearer a-bootstrap-key-123456"},
+            f"{url}/api/v1/incidents",
+            headers={"X-Request-Id": "req-42", "Authorization": f"Bearer {BOOTSTRAP_KEY}"},
         )
-    finally:
         proc.terminate()
         _, stderr = proc.communicate(timeout=30)
     lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
     access = [e for e in lines if e.get("request_id") == "req-42"]
     assert access and access[0]["status"] == 200 and access[0]["route"] == "/api/v1/incidents"
-    assert "a-bootstrap-key-123456" not in stderr
+    assert BOOTSTRAP_KEY not in stderr
 
 
 def test_serve_refuses_a_broken_policy_file_naming_its_line(tmp_path):
     broken = tmp_path / "policy.yaml"
     broken.write_text("version: 1\nname: x\nseverities:\n  - id: P1\n    response_target: soon\n")
-    env = {
-        **os.environ,
-        "JWT_SECRET": "k" * 40,
-        "HAETAE_DATA_DIR": str(tmp_path),
-        "POLICY_FILE": str(broken),
-    }
-    env.pop("DATABASE_URL", None)
+    env = serve_env(tmp_path, POLICY_FILE=str(broken))
     proc = subprocess.run(
         [HAETAE, "serve", "--port", str(free_port())],
         env=env,
@@ -219,31 +189,8 @@ def test_api_docs_are_served_without_any_cdn(anon):
 
 
 def test_serve_with_two_worker_processes_shares_one_database(tmp_path):
-    port = free_port()
-    env = {
-        **os.environ,
-        "JWT_SECRET": "k" * 40,
-        "HAETAE_DATA_DIR": str(tmp_path),
-        "API_KEY": "a-bootstrap-key-123456",
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("DATABASE_URL", None)
-    proc = subprocess.Popen(
-        [HAETAE, "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stderr=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    headers = {"Authorization": "Bearer a-bootstrap-key-123456"}
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+    headers = {"Authorization": f"Bearer {BOOTSTRAP_KEY}"}
+    with serve_process(serve_env(tmp_path), "--workers", "2") as (_, url):
         ids = set()
         for n in range(12):  # new connections spread over both processes
             r = httpx.post(
@@ -255,6 +202,3 @@ def test_serve_with_two_worker_processes_shares_one_database(tmp_path):
             ids.add(r.json()["id"])
         assert len(ids) == 12
         assert httpx.get(f"{url}/api/v1/incidents", headers=headers).json()["total"] == 12
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import uvicorn
@@ -46,3 +52,57 @@ def start_server(app: FastAPI) -> RunningServer:
             break
         time.sleep(0.05)
     raise RuntimeError("the test server did not start")
+
+
+HAETAE = str(Path(sys.executable).parent / "haetae")
+BOOTSTRAP_KEY = "a-bootstrap-key-123456"
+# Settings a developer's shell may carry that would change what the server does.
+_SCRUBBED = ("DATABASE_URL", "POLICY_FILE", "API_KEY", "JWT_SECRET", "HAETAE_DATA_DIR")
+
+
+def serve_env(data_dir: Path, **settings: str) -> dict[str, str]:
+    """The environment for a `haetae` process: the test's own settings and nothing else's."""
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+    env.update(
+        JWT_SECRET="k" * 40,
+        API_KEY=BOOTSTRAP_KEY,
+        HAETAE_DATA_DIR=str(data_dir),
+        LOG_LEVEL="WARNING",
+    )
+    env.update(settings)
+    return env
+
+
+@contextmanager
+def serve_process(
+    env: dict[str, str], *args: str, stderr: int = subprocess.DEVNULL
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`haetae serve` as its own process on a free port, ready when this yields; stopped after."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [HAETAE, "serve", "--port", str(port), *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"haetae serve did not start (exit {proc.poll()})")
+            time.sleep(0.1)
+        yield proc, url
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
