@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
 from haetae.clock import clock
@@ -159,3 +161,19 @@ def test_acknowledge_sets_the_time_once(api):
     )
     kinds = [e["kind"] for e in api.get(f"/api/v1/incidents/{inc}/timeline").json()]
     assert kinds.count("acknowledged") == 1
+
+
+def test_concurrent_moves_to_the_same_status_succeed_once(server, api):
+    inc = declare(api)["id"]
+
+    def one(_: int) -> int:
+        with httpx.Client(base_url=server.url, headers=api.headers, timeout=60) as client:
+            return client.post(
+                f"/api/v1/incidents/{inc}/transitions", json={"to": "investigating"}
+            ).status_code
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        codes = sorted(pool.map(one, range(10)))
+    assert codes == [200] + [409] * 9
+    kinds = [e["kind"] for e in api.get(f"/api/v1/incidents/{inc}/timeline").json()]
+    assert kinds.count("status_changed") == 1
