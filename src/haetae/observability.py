@@ -51,6 +51,13 @@ def configure_logging(level: str) -> None:
 
 
 ROUTE_KEY = "haetae.matched_route"
+# On every answer: no framing of the console by other sites (clickjacking), no content
+# sniffing, and no incident URLs leaking to other sites in the Referer header.
+BASELINE_HEADERS = [
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+]
 
 
 def route_label(scope: Scope) -> None:
@@ -115,6 +122,7 @@ class OperationsMiddleware:
                 status["started"] = True
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", rid.encode()))
+                headers.extend(BASELINE_HEADERS)
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -21,6 +21,14 @@ from tests.support.server import (
 )
 
 
+def test_every_answer_carries_the_baseline_security_headers(anon):
+    for path in ("/health/live", "/login", "/api/v1/incidents"):
+        headers = anon.get(path).headers
+        assert headers["x-frame-options"] == "DENY", path
+        assert headers["x-content-type-options"] == "nosniff", path
+        assert headers["referrer-policy"] == "same-origin", path
+
+
 def test_request_id_is_echoed_or_generated(anon):
     r = anon.get("/health/live", headers={"X-Request-Id": "trace-abc.123"})
     assert r.headers["x-request-id"] == "trace-abc.123"
