@@ -388,3 +388,31 @@ def test_missing_incident_is_an_html_404(alice: httpx.Client) -> None:
     assert response.status_code == 404
     assert "text/html" in response.headers["content-type"]
     assert "INC-19990101-001 does not exist" in response.text
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/",
+        "/\t/evil.example/",
+        "/\n/evil.example",
+        "https://evil.example/",
+        "/\\evil.example",
+        "evil",
+    ],
+)
+def test_login_never_redirects_off_site(server, db, target):
+    make_user(db, "nadia")
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        form = client.get("/login")
+        response = client.post(
+            "/login",
+            data={
+                "username": "nadia",
+                "password": PASSWORD,
+                "next": target,
+                "csrf_token": csrf_from(form.text),
+            },
+        )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/"

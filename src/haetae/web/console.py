@@ -115,7 +115,11 @@ def csrf_token(secret: str, session_token: str) -> str:
 
 def safe_next(value: str | None) -> str:
     """Only paths on this site, so ?next= cannot send someone elsewhere after login."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+    if not value or not value.startswith("/") or "\\" in value:
+        return "/"
+    # Browsers drop tabs and line breaks from URLs, so "/\t/evil.example" would become
+    # "//evil.example": judge the value as the browser will read it.
+    if any(ord(c) < 0x20 or c == "\x7f" for c in value) or value.startswith("//"):
         return "/"
     return value
 
