@@ -138,7 +138,6 @@ def declare_incident(
     _check_category(policy, data.category)
     started = data.started_at or now
     incident = Incident(
-        id=next_incident_id(session, policy, now=now),
         title=data.title,
         summary=data.summary,
         status="triage",
@@ -161,6 +160,9 @@ def declare_incident(
     )
     incident.priority_score = priority_score(policy, incident)
     incident.next_update_due = cadence_due(policy, incident, now)
+    # Last, so that the day's counter row stays locked for as short a time as possible:
+    # concurrent declares queue on it until this transaction commits.
+    incident.id = next_incident_id(session, policy, now=now)
     session.add(incident)
     session.flush()
     timeline.record(
