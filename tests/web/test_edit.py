@@ -2,27 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
-import pytest
 
-from haetae.db import Database
-from tests.support.server import RunningServer
-from tests.web.console_client import console_for, csrf_from
+from tests.web.console_client import csrf_from
 from tests.web.test_pages import declare, timeline_kinds
-
-
-@pytest.fixture
-def alice(server: RunningServer, db: Database) -> Iterator[httpx.Client]:
-    with console_for(server.url, db, "alice") as client:
-        yield client
-
-
-@pytest.fixture
-def victor(server: RunningServer, db: Database) -> Iterator[httpx.Client]:
-    with console_for(server.url, db, "victor", role="viewer") as client:
-        yield client
 
 
 def edit_form(token: str, **changes: str) -> dict[str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import httpx
@@ -13,18 +12,6 @@ from haetae.clock import clock
 from haetae.db import Database
 from tests.support.server import RunningServer
 from tests.web.console_client import PASSWORD, console_for, csrf_from, make_user, sign_in
-
-
-@pytest.fixture
-def alice(server: RunningServer, db: Database) -> Iterator[httpx.Client]:
-    with console_for(server.url, db, "alice") as client:
-        yield client
-
-
-@pytest.fixture
-def victor(server: RunningServer, db: Database) -> Iterator[httpx.Client]:
-    with console_for(server.url, db, "victor", role="viewer") as client:
-        yield client
 
 
 def declare(api: httpx.Client, **fields: object) -> str:
