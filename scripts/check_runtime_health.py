@@ -13,9 +13,11 @@ check and exits 1 if any failed. Uses only the standard library.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 
@@ -36,6 +38,27 @@ def call(
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
+
+
+def announce_oversized_body(url: str, length: int, timeout: float = 10) -> tuple[int, bytes]:
+    """POST headers announcing a body of `length` bytes, then read the answer.
+
+    The body itself is never sent: a server that enforces its limit answers from the
+    Content-Length alone. Sending it would race the server closing the connection after
+    its 413 (the client then sees a broken pipe instead of the answer).
+    """
+    parts = urllib.parse.urlsplit(url)
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = kind(parts.netloc, timeout=timeout)
+    try:
+        connection.putrequest("POST", parts.path or "/")
+        connection.putheader("Content-Type", "application/json")
+        connection.putheader("Content-Length", str(length))
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,13 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     echoed = {k.lower(): v for k, v in headers.items()}.get("x-request-id")
     report(echoed == rid, "request id", f"sent {rid}, got {echoed}")
 
-    oversized = b"x" * (args.max_body_bytes + 1)
-    status, _, body = call(
-        f"{base}/api/v1/incidents",
-        method="POST",
-        body=oversized,
-        headers={"Content-Type": "application/json"},
-    )
+    status, body = announce_oversized_body(f"{base}/api/v1/incidents", args.max_body_bytes + 1)
     try:
         code = json.loads(body)["error"]["code"]
     except (ValueError, KeyError, TypeError):
