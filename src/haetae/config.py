@@ -27,6 +27,14 @@ class Settings(BaseSettings):
     policy_file: Path | None = Field(default=None, alias="POLICY_FILE")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
     run_worker: bool = Field(default=True, alias="HAETAE_RUN_WORKER")
+    # Alert ingestion (seed 004's names where it has them).
+    public_url: str | None = Field(default=None, alias="PUBLIC_URL")
+    ingest_max_batch_items: int = Field(default=1000, alias="INGEST_MAX_BATCH_ITEMS", gt=0)
+    redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    ingest_rate_limit: str = Field(default="6000/minute", alias="INGEST_RATE_LIMIT_PER_INTEGRATION")
+    ingest_client_rate_limit: str = Field(
+        default="12000/minute", alias="INGEST_RATE_LIMIT_PER_CLIENT"
+    )
 
     @field_validator("log_level")
     @classmethod

@@ -6,6 +6,7 @@ from typing import Any
 
 # Stable codes: clients switch on these. Add new ones; never rename.
 ERROR_CODES: dict[str, tuple[int, str]] = {
+    "INVALID_JSON": (400, "The request body is not valid JSON."),
     "UNAUTHORIZED": (401, "Missing or invalid credentials."),
     "FORBIDDEN": (403, "Your role does not allow this."),
     "NOT_FOUND": (404, "No such resource."),
@@ -14,12 +15,14 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "RESOLUTION_CONDITIONS_UNMET": (409, "The policy's resolution conditions are not met."),
     "CONFLICT": (409, "The resource already exists or changed meanwhile."),
     "PAYLOAD_TOO_LARGE": (413, "The request body is larger than MAX_REQUEST_BODY_BYTES."),
+    "BATCH_TOO_LARGE": (413, "The payload has more alerts than INGEST_MAX_BATCH_ITEMS."),
     "VALIDATION_ERROR": (422, "The request is not valid."),
     "UNKNOWN_SEVERITY": (422, "The severity is not defined by the policy."),
     "UNKNOWN_IMPACT": (422, "The impact level is not defined by the policy's matrix."),
     "SEVERITY_REQUIRED": (422, "Give a severity, or both business_impact and user_impact."),
     "UNKNOWN_ROLE": (422, "The role is not defined by the policy."),
     "UNKNOWN_CONDITION": (422, "The resolution condition is not defined for this severity."),
+    "RATE_LIMITED": (429, "Too many requests; retry after the Retry-After header's seconds."),
     "INTERNAL_ERROR": (
         500,
         "Something went wrong on our side; the request id finds it in the logs.",

@@ -1,5 +1,6 @@
 """Every table, imported in one place for Alembic and the tests."""
 
+from haetae.alerts.models import Alert, AlertGroup, Integration, RoutingRule
 from haetae.auth.models import ApiKey, User
 from haetae.incidents.models import (
     ConditionCheck,
@@ -13,13 +14,17 @@ from haetae.incidents.models import (
 from haetae.timeline.models import TimelineEvent
 
 __all__ = [
+    "Alert",
+    "AlertGroup",
     "ApiKey",
     "ConditionCheck",
     "Decision",
     "Incident",
     "IncidentCounter",
+    "Integration",
     "Note",
     "RoleAssignment",
+    "RoutingRule",
     "StatusUpdate",
     "TimelineEvent",
     "User",

@@ -16,6 +16,8 @@ from pydantic import (
     model_validator,
 )
 
+from haetae.policy.routing import Routing, severity_problems
+
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -206,6 +208,7 @@ class Policy(_Strict):
     categories: list[Category] = Field(default_factory=list)
     business_hours: BusinessHours = Field(default_factory=BusinessHours)
     priority: Priority = Field(default_factory=Priority)
+    routing: Routing = Field(default_factory=Routing)
 
     @field_validator("timezone")
     @classmethod
@@ -260,6 +263,17 @@ class Policy(_Strict):
                                 f"(one of: {', '.join(sev_ids)})",
                             )
                         )
+        severity_ids = list(dict.fromkeys(s.id for s in self.severities))
+        category_ids = [c.id for c in self.categories]
+        problems += _duplicates(("routing", "rules"), [r.name for r in self.routing.rules], "name")
+        for where, rule in [
+            *((("routing", "rules", i), r) for i, r in enumerate(self.routing.rules)),
+            (("routing", "default"), self.routing.default),
+        ]:
+            problems += [
+                ((*where, *loc), message)
+                for loc, message in severity_problems(rule, severity_ids, category_ids)
+            ]
         if problems:
             raise PolicyReferenceError(problems)
         return self
@@ -303,12 +317,12 @@ class Policy(_Strict):
         return None  # next_release has no clock time
 
 
-def _duplicates(where: Loc, ids: list[str]) -> list[tuple[Loc, str]]:
+def _duplicates(where: Loc, ids: list[str], key: str = "id") -> list[tuple[Loc, str]]:
     """A problem at the `id` of every item whose id an earlier item already has."""
     seen: set[str] = set()
     problems: list[tuple[Loc, str]] = []
     for index, item in enumerate(ids):
         if item in seen:
-            problems.append(((*where, index, "id"), f"{where[-1]}: '{item}' is defined twice"))
+            problems.append(((*where, index, key), f"{where[-1]}: '{item}' is defined twice"))
         seen.add(item)
     return problems

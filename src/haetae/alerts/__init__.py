@@ -1,0 +1,1 @@
+"""Alert ingestion: integrations, alerts, routing and their incidents."""
