@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from haetae.alerts.routes import router as alerts_router
 from haetae.auth.routes import router as auth_router
 from haetae.deps import Context, viewer
 from haetae.incidents.routes import router as incidents_router
@@ -11,6 +12,7 @@ from haetae.incidents.routes import router as incidents_router
 router = APIRouter()
 router.include_router(auth_router)
 router.include_router(incidents_router)
+router.include_router(alerts_router)
 
 
 @router.get("/policy", tags=["policy"])

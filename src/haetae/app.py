@@ -14,6 +14,9 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from haetae import __version__
+from haetae.alerts.ingest_routes import router as ingest_router
+from haetae.alerts.integrations import TokenCache
+from haetae.alerts.writer import IngestWriter
 from haetae.config import Settings
 from haetae.db import Database
 from haetae.errors import ERROR_CODES, HaetaeError, envelope
@@ -46,6 +49,7 @@ def create_app(
             upgrade_to_head(db.url)
         log.info("haetae started", extra={"f_policy": policy.name, "f_version": __version__})
         yield
+        _app.state.writer.close()
         db.dispose()
 
     app = FastAPI(
@@ -62,6 +66,8 @@ def create_app(
     app.state.policy = policy
     app.state.db = db
     app.state.metrics = Metrics()
+    app.state.tokens = TokenCache(db)
+    app.state.writer = IngestWriter(db, lambda: app.state.policy)
     app.add_middleware(
         OperationsMiddleware,
         max_body=settings.max_request_body_bytes,
@@ -83,6 +89,7 @@ def create_app(
         )
 
     app.include_router(health_router)
+    app.include_router(ingest_router)
     app.include_router(api_router, prefix="/api/v1")
     mount_web(app)
     return app
@@ -113,7 +120,10 @@ def _error(status: int, code: str, message: str, **details: Any) -> JSONResponse
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HaetaeError)
     async def haetae_error(_request: Request, exc: HaetaeError) -> JSONResponse:
-        return _error(exc.status, exc.code, exc.message, **exc.details)
+        response = _error(exc.status, exc.code, exc.message, **exc.details)
+        if "retry_after" in exc.details:
+            response.headers["Retry-After"] = str(exc.details["retry_after"])
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

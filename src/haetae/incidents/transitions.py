@@ -39,7 +39,10 @@ def transition(
     actor: str,
     now: datetime,
     override_conditions: bool = False,
+    acknowledges: bool = True,
 ) -> Incident:
+    """Move the incident. Leaving triage acknowledges it, unless `acknowledges` is False
+    (an automatic move, such as an integration's alerts resolving, is nobody's ack)."""
     incident = service.get_incident(session, incident_id, for_update=True)
     current = incident.status
     if not lifecycle.can_move(current, to):
@@ -71,7 +74,7 @@ def transition(
                 unmet=[c.id for c in unmet],
                 reason=reason,
             )
-    _apply_status(policy, incident, to, now)
+    _apply_status(policy, incident, to, now, acknowledges=acknowledges)
     timeline.record(
         session,
         incident.id,
@@ -98,8 +101,15 @@ def _check_override(
         raise HaetaeError("VALIDATION_ERROR", "An override needs a reason.", field="reason")
 
 
-def _apply_status(policy: Policy, incident: Incident, to: str, now: datetime) -> None:
-    if incident.status == "triage" and incident.acknowledged_at is None and to != "canceled":
+def _apply_status(
+    policy: Policy, incident: Incident, to: str, now: datetime, *, acknowledges: bool = True
+) -> None:
+    if (
+        acknowledges
+        and incident.status == "triage"
+        and incident.acknowledged_at is None
+        and to != "canceled"
+    ):
         incident.acknowledged_at = now
     if to in ("monitoring", "resolved") and incident.mitigated_at is None:
         incident.mitigated_at = now

@@ -1,0 +1,172 @@
+"""The ingest endpoints, on the paths their senders expect (not under /api/v1).
+
+This is the hot path: async handlers that read the body once, validate it with Pydantic,
+and hand it to the group-commit writer. They answer only after the alerts are committed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request, Response
+
+from haetae.alerts.integrations import Sender
+from haetae.alerts.pipeline import Job, Outcome
+from haetae.alerts.senders import (
+    Delivery,
+    load_json,
+    parse_alertmanager,
+    parse_generic,
+    parse_grafana,
+    parse_pagerduty,
+)
+from haetae.errors import HaetaeError, envelope
+from haetae.observability import request_id_var
+
+router = APIRouter(tags=["ingest"])
+
+_DESCRIPTION = "Authenticated by an integration token (Bearer, or ?token=). See docs/ingest.md."
+
+
+def _json(body: dict[str, Any], status: int, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status, headers, media_type="application/json")
+
+
+def _presented_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() in ("bearer", "token") and value.strip():
+            return value.strip()
+    return request.query_params.get("token") or None
+
+
+def _sender(request: Request, token: str | None) -> Sender:
+    sender = request.app.state.tokens.lookup(token) if token else None
+    if sender is None:
+        raise HaetaeError(
+            "UNAUTHORIZED",
+            "Give an integration's token as 'Authorization: Bearer <token>' or '?token='."
+            if token is None
+            else "The token is not a live integration's token.",
+        )
+    return sender
+
+
+def _limit(request: Request, sender: Sender) -> None:
+    limiter = getattr(request.app.state, "limiter", None)
+    if limiter is None:
+        return
+    client = request.client.host if request.client else "unknown"
+    wait = limiter.hit(sender.name, client)
+    if wait is not None:
+        seconds = max(1, int(wait + 0.999))
+        raise _RateLimited(seconds)
+
+
+class _RateLimited(HaetaeError):
+    def __init__(self, seconds: int) -> None:
+        super().__init__(
+            "RATE_LIMITED", f"Too many requests; retry in {seconds} s.", retry_after=seconds
+        )
+        self.retry_after = seconds
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+async def _body(request: Request) -> Any:
+    body = await request.body()
+    data = load_json(body)
+    # Cheap test first: a NUL can only come from the escape \u0000 in the JSON text.
+    if b"\\u0000" in body and _has_nul(data):
+        raise HaetaeError(
+            "VALIDATION_ERROR",
+            "Text with NUL (\\u0000) characters is not accepted.",
+            fields=[{"field": "body", "message": "contains a NUL character"}],
+        )
+    return data
+
+
+async def _store(request: Request, sender: Sender, delivery: Delivery) -> list[Outcome]:
+    job = Job(sender, delivery.events, delivery.truncated)
+    return await request.app.state.writer.submit(job)
+
+
+def _accepted(outcomes: list[Outcome], truncated: int = 0) -> Response:
+    return _json(
+        {
+            "status": "accepted",
+            "accepted": len(outcomes),
+            "truncated_alerts": truncated,
+            "alerts": [o.as_dict() for o in outcomes],
+        },
+        202,
+    )
+
+
+async def _ingest_webhook(request: Request, parse: Any) -> Response:
+    sender = _sender(request, _presented_token(request))
+    _limit(request, sender)
+    delivery = parse(await _body(request), request.app.state.settings.ingest_max_batch_items)
+    return _accepted(await _store(request, sender, delivery), delivery.truncated)
+
+
+@router.post("/ingest/alertmanager", status_code=202, description=_DESCRIPTION)
+async def ingest_alertmanager(request: Request) -> Response:
+    """Prometheus Alertmanager's webhook (payload version 4)."""
+    return await _ingest_webhook(request, parse_alertmanager)
+
+
+@router.post("/ingest/grafana", status_code=202, description=_DESCRIPTION)
+async def ingest_grafana(request: Request) -> Response:
+    """Grafana alerting's webhook contact point."""
+    return await _ingest_webhook(request, parse_grafana)
+
+
+@router.post("/ingest/generic", status_code=202, description=_DESCRIPTION)
+async def ingest_generic(request: Request) -> Response:
+    """One alert object, or {"alerts": [...]}, in the shape docs/ingest.md describes."""
+    return await _ingest_webhook(request, parse_generic)
+
+
+@router.post("/v2/enqueue", status_code=202)
+async def pagerduty_enqueue(request: Request) -> Response:
+    """The PagerDuty Events API v2: `routing_key` is the integration's token."""
+    try:
+        routing_key, event = parse_pagerduty(await _body(request))
+        sender = _sender(request, routing_key)
+        _limit(request, sender)
+    except HaetaeError as exc:
+        return _pagerduty_error(exc)
+    outcomes = await _store(request, sender, Delivery([event]))
+    return _json(
+        {"status": "success", "message": "Event processed", "dedup_key": outcomes[0].dedup_key},
+        202,
+    )
+
+
+def _pagerduty_error(exc: HaetaeError) -> Response:
+    """PagerDuty's error shape, so its clients understand it, with Haetae's envelope too."""
+    status = {"UNAUTHORIZED": "invalid event", "RATE_LIMITED": "throttle event"}.get(
+        exc.code, "invalid event"
+    )
+    fields = exc.details.get("fields") or []
+    errors = [f"{f['field']}: {f['message']}" for f in fields] or [exc.message]
+    # PagerDuty answers 400 for an unknown routing key; Haetae keeps its 401.
+    body = {
+        "status": status,
+        "message": "Event object is invalid" if exc.code != "RATE_LIMITED" else exc.message,
+        "errors": errors,
+        **envelope(exc.code, exc.message, request_id_var.get(), **exc.details),
+    }
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, _RateLimited) else None
+    return _json(body, 400 if exc.status == 422 else exc.status, headers)

@@ -1,0 +1,233 @@
+"""Integrations, alerts and routing rules under /api/v1."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from haetae.alerts import integrations as svc
+from haetae.alerts.models import Alert, Integration, RoutingRule
+from haetae.alerts.schemas import (
+    AlertDetail,
+    AlertOut,
+    AlertPage,
+    IntegrationIn,
+    IntegrationOut,
+    IntegrationPatch,
+    IntegrationToken,
+    RoutingRuleIn,
+    RoutingRuleOut,
+)
+from haetae.deps import Context, admin, viewer
+from haetae.errors import HaetaeError
+from haetae.policy.routing import severity_problems
+
+router = APIRouter(tags=["alerts"])
+
+MAX_PAGE = 500
+
+
+def base_url(request: Request) -> str:
+    configured = request.app.state.settings.public_url
+    return configured or str(request.base_url)
+
+
+def integration_out(request: Request, row: Integration, token: str | None = None) -> IntegrationOut:
+    values = {
+        "id": row.id,
+        "name": row.name,
+        "type": row.type,
+        "token_prefix": row.token_prefix,
+        "created_by": row.created_by,
+        "created_at": row.created_at,
+        "rotated_at": row.rotated_at,
+        "enabled": row.disabled_at is None,
+        "url": svc.webhook_url(base_url(request), row.type),
+    }
+    return IntegrationToken(**values, token=token) if token else IntegrationOut(**values)
+
+
+@router.get("/integrations", response_model=list[IntegrationOut])
+def list_integrations(request: Request, ctx: Context = admin) -> list[IntegrationOut]:
+    with ctx.read() as session:
+        return [integration_out(request, row) for row in svc.list_integrations(session)]
+
+
+@router.post("/integrations", status_code=201, response_model=IntegrationToken)
+def create_integration(
+    body: IntegrationIn, request: Request, ctx: Context = admin
+) -> IntegrationOut:
+    """Make an integration. The answer holds its token: the only time it is shown."""
+    with ctx.write() as session:
+        row, token = svc.create_integration(
+            session, name=body.name, type=body.type, actor=ctx.actor, now=ctx.now()
+        )
+        return integration_out(request, row, token)
+
+
+@router.get("/integrations/{integration_id}", response_model=IntegrationOut)
+def get_integration(integration_id: int, request: Request, ctx: Context = admin) -> IntegrationOut:
+    with ctx.read() as session:
+        return integration_out(request, svc.get_integration(session, integration_id))
+
+
+@router.post("/integrations/{integration_id}/rotate", response_model=IntegrationToken)
+def rotate_integration(
+    integration_id: int, request: Request, ctx: Context = admin
+) -> IntegrationOut:
+    """A new token. The old one stops working (within 5 s in other worker processes)."""
+    with ctx.write() as session:
+        row = svc.get_integration(session, integration_id)
+        token = svc.rotate_token(session, row, now=ctx.now())
+        out = integration_out(request, row, token)
+    request.app.state.tokens.forget()
+    return out
+
+
+@router.patch("/integrations/{integration_id}", response_model=IntegrationOut)
+def patch_integration(
+    integration_id: int, body: IntegrationPatch, request: Request, ctx: Context = admin
+) -> IntegrationOut:
+    with ctx.write() as session:
+        row = svc.get_integration(session, integration_id)
+        svc.set_enabled(row, body.enabled, now=ctx.now())
+        out = integration_out(request, row)
+    request.app.state.tokens.forget()
+    return out
+
+
+def alert_out(alert: Alert, integration: str, *, detail: bool = False) -> AlertOut:
+    shape = AlertDetail if detail else AlertOut
+    return shape.model_validate({**_columns(alert), "integration": integration})
+
+
+def _columns(alert: Alert) -> dict[str, object]:
+    return {c.key: getattr(alert, c.key) for c in Alert.__table__.columns}
+
+
+@router.get("/alerts", response_model=AlertPage)
+def list_alerts(
+    ctx: Context = viewer,
+    incident_id: str | None = Query(default=None, max_length=32),
+    integration: str | None = Query(default=None, max_length=100, description="name"),
+    status: str | None = Query(default=None, pattern="^(firing|acknowledged|resolved)$"),
+    open: bool | None = Query(default=None, description="firing or acknowledged"),
+    limit: int = Query(default=50, ge=1, le=MAX_PAGE),
+    offset: int = Query(default=0, ge=0, le=1_000_000_000),
+) -> AlertPage:
+    """Alerts, newest first."""
+    query = select(Alert, Integration.name).join(
+        Integration, Integration.id == Alert.integration_id
+    )
+    if incident_id:
+        query = query.where(Alert.incident_id == incident_id)
+    if integration:
+        query = query.where(Integration.name == integration)
+    if status:
+        query = query.where(Alert.status == status)
+    if open is not None:
+        query = query.where(Alert.open_key.is_not(None) if open else Alert.open_key.is_(None))
+    with ctx.read() as session:
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = session.execute(
+            query.order_by(Alert.received_at.desc(), Alert.id.desc()).limit(limit).offset(offset)
+        )
+        items = [alert_out(alert, name) for alert, name in rows]
+    return AlertPage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/alerts/{alert_id}", response_model=AlertDetail)
+def get_alert(alert_id: int, ctx: Context = viewer) -> AlertOut:
+    """One alert, with its raw payload as the sender sent it."""
+    with ctx.read() as session:
+        row = session.execute(
+            select(Alert, Integration.name)
+            .join(Integration, Integration.id == Alert.integration_id)
+            .where(Alert.id == alert_id)
+        ).first()
+        if row is None:
+            raise HaetaeError("NOT_FOUND", f"No alert {alert_id}.")
+        return alert_out(row[0], row[1], detail=True)
+
+
+# Routing rules managed through the API, tried before the policy file's.
+
+
+def rule_out(row: RoutingRule) -> RoutingRuleOut:
+    return RoutingRuleOut.model_validate({**_rule_columns(row), "rule": row.definition})
+
+
+def _rule_columns(row: RoutingRule) -> dict[str, object]:
+    return {c.key: getattr(row, c.key) for c in RoutingRule.__table__.columns}
+
+
+def _check_rule(ctx: Context, body: RoutingRuleIn) -> None:
+    policy = ctx.policy
+    problems = severity_problems(
+        body.rule, [s.id for s in policy.severities], [c.id for c in policy.categories]
+    )
+    if problems:
+        fields = [
+            {"field": "rule." + ".".join(str(p) for p in loc), "message": message}
+            for loc, message in problems
+        ]
+        raise HaetaeError("VALIDATION_ERROR", "; ".join(m for _, m in problems), fields=fields)
+
+
+@router.get("/routing-rules", response_model=list[RoutingRuleOut])
+def list_rules(ctx: Context = viewer) -> list[RoutingRuleOut]:
+    """API-managed rules in the order they are tried (before the policy file's rules)."""
+    with ctx.read() as session:
+        rows = session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id))
+        return [rule_out(row) for row in rows]
+
+
+@router.post("/routing-rules", status_code=201, response_model=RoutingRuleOut)
+def create_rule(body: RoutingRuleIn, ctx: Context = admin) -> RoutingRuleOut:
+    _check_rule(ctx, body)
+    now = ctx.now()
+    with ctx.write() as session:
+        taken = session.scalar(select(RoutingRule.id).where(RoutingRule.name == body.rule.name))
+        if taken:
+            raise HaetaeError("CONFLICT", f"A routing rule named {body.rule.name} exists.")
+        row = RoutingRule(
+            name=body.rule.name,
+            position=body.position,
+            enabled=body.enabled,
+            definition=body.rule.model_dump(mode="json", by_alias=True, exclude_defaults=True),
+            created_by=ctx.actor,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(row)
+        session.flush()
+        return rule_out(row)
+
+
+def _get_rule(session: Session, name: str) -> RoutingRule:
+    row = session.scalars(select(RoutingRule).where(RoutingRule.name == name)).first()
+    if row is None:
+        raise HaetaeError("NOT_FOUND", f"No routing rule {name}.")
+    return row
+
+
+@router.put("/routing-rules/{name}", response_model=RoutingRuleOut)
+def replace_rule(name: str, body: RoutingRuleIn, ctx: Context = admin) -> RoutingRuleOut:
+    if body.rule.name != name:
+        raise HaetaeError("VALIDATION_ERROR", "rule.name must match the path", field="rule.name")
+    _check_rule(ctx, body)
+    with ctx.write() as session:
+        row = _get_rule(session, name)
+        row.position = body.position
+        row.enabled = body.enabled
+        row.definition = body.rule.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+        row.updated_at = ctx.now()
+        session.flush()
+        return rule_out(row)
+
+
+@router.delete("/routing-rules/{name}", status_code=204)
+def delete_rule(name: str, ctx: Context = admin) -> None:
+    with ctx.write() as session:
+        session.delete(_get_rule(session, name))

@@ -1,0 +1,96 @@
+"""API shapes for integrations, alerts and routing rules."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from haetae.inputs import Input
+from haetae.policy.routing import Rule
+
+IntegrationType = Literal["alertmanager", "grafana", "pagerduty", "generic"]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class IntegrationIn(Input):
+    name: str = Field(min_length=1, max_length=100)
+    type: IntegrationType
+
+
+class IntegrationPatch(Input):
+    enabled: bool
+
+
+class IntegrationOut(_Out):
+    id: int
+    name: str
+    type: str
+    token_prefix: str
+    created_by: str
+    created_at: datetime
+    rotated_at: datetime | None
+    enabled: bool
+    url: str
+
+
+class IntegrationToken(IntegrationOut):
+    token: str = Field(description="shown once: Haetae keeps only its hash")
+
+
+class AlertOut(_Out):
+    id: int
+    integration_id: int
+    integration: str
+    dedup_key: str
+    status: str
+    summary: str
+    details: str
+    source: str | None
+    sender_severity: str | None
+    severity: str | None
+    service: str | None
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    generator_url: str | None
+    starts_at: datetime | None
+    ends_at: datetime | None
+    received_at: datetime
+    last_received_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    receipts: int
+    rule: str | None
+    incident_id: str | None
+
+
+class AlertDetail(AlertOut):
+    raw: dict[str, Any]
+
+
+class AlertPage(BaseModel):
+    items: list[AlertOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class RoutingRuleIn(Input):
+    rule: Rule
+    position: int = Field(default=100, ge=0, le=1_000_000, description="lower first")
+    enabled: bool = True
+
+
+class RoutingRuleOut(_Out):
+    id: int
+    name: str
+    position: int
+    enabled: bool
+    rule: dict[str, Any]
+    created_by: str
+    created_at: datetime
+    updated_at: datetime

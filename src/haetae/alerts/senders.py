@@ -1,0 +1,359 @@
+"""What each sender posts, read into one shape: a list of AlertEvent.
+
+Each sender's payload is validated by a Pydantic model that ignores fields it does not
+know (senders add fields over time), so that a malformed payload is refused with the
+field named. The alert's own JSON, as sent, is kept as its raw payload.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from haetae.errors import HaetaeError
+
+EventAction = Literal["trigger", "acknowledge", "resolve"]
+# Go's zero time, which Alertmanager sends as endsAt while an alert fires.
+_EPOCH_FLOOR = datetime(1970, 1, 2, tzinfo=UTC)
+
+
+@dataclass(slots=True)
+class AlertEvent:
+    """One alert from one delivery, whatever the sender."""
+
+    action: EventAction
+    dedup_key: str
+    summary: str = ""
+    details: str = ""
+    source: str | None = None
+    sender_severity: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    generator_url: str | None = None
+    group: str | None = None  # the sender's own grouping (Alertmanager's groupKey)
+    raw: dict[str, Any] = field(default_factory=dict)
+    dedup_key_made: bool = False  # Haetae made the key: the sender gave none
+
+
+@dataclass(slots=True)
+class Delivery:
+    events: list[AlertEvent]
+    truncated: int = 0
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_max_length=1_000_000)
+
+
+def _real_time(value: datetime | None) -> datetime | None:
+    """None for Go's zero time; otherwise the time in UTC (naive read as UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    if value < _EPOCH_FLOOR:
+        return None
+    return value.astimezone(UTC)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else orjson.dumps(value).decode()
+
+
+Labels = dict[str, Annotated[str, Field(max_length=10_000)]]
+
+
+def key_from(labels: dict[str, str], *extra: str) -> str:
+    """A stable dedup key for a label set (and more text) when the sender gives none."""
+    digest = hashlib.sha256()
+    for name in sorted(labels):
+        digest.update(name.encode() + b"\x00" + labels[name].encode() + b"\x00")
+    for part in extra:
+        digest.update(part.encode() + b"\x01")
+    return digest.hexdigest()[:16]
+
+
+# Alertmanager (and Grafana, which sends the same shape with more fields)
+
+
+class AMAlert(_Lenient):
+    status: Literal["firing", "resolved"]
+    labels: Labels = Field(default_factory=dict)
+    annotations: Labels = Field(default_factory=dict)
+    startsAt: datetime | None = None
+    endsAt: datetime | None = None
+    generatorURL: str | None = Field(default=None, max_length=2048)
+    fingerprint: str | None = Field(default=None, max_length=255)
+
+
+class AMPayload(_Lenient):
+    version: str = "4"
+    groupKey: str = Field(default="", max_length=10_000)
+    status: Literal["firing", "resolved"] | None = None
+    receiver: str | None = None
+    truncatedAlerts: int = Field(default=0, ge=0)
+    alerts: list[AMAlert]
+
+
+def _am_events(data: dict[str, Any], payload: AMPayload) -> Delivery:
+    events = []
+    for raw, alert in zip(data["alerts"], payload.alerts, strict=True):
+        key = alert.fingerprint or key_from(alert.labels)
+        annotations = alert.annotations
+        events.append(
+            AlertEvent(
+                action="trigger" if alert.status == "firing" else "resolve",
+                dedup_key=key,
+                summary=annotations.get("summary")
+                or annotations.get("title")
+                or alert.labels.get("alertname")
+                or key,
+                details=annotations.get("description") or annotations.get("message") or "",
+                source=alert.labels.get("instance") or alert.labels.get("job"),
+                sender_severity=alert.labels.get("severity"),
+                labels=alert.labels,
+                annotations=annotations,
+                starts_at=_real_time(alert.startsAt),
+                ends_at=_real_time(alert.endsAt),
+                generator_url=alert.generatorURL or None,
+                group=payload.groupKey or None,
+                raw=raw,
+                dedup_key_made=alert.fingerprint is None,
+            )
+        )
+    return Delivery(events, payload.truncatedAlerts)
+
+
+# PagerDuty Events API v2
+
+
+class PDLink(_Lenient):
+    href: str = Field(max_length=2048)
+    text: str | None = None
+
+
+class PDImage(_Lenient):
+    src: str = Field(max_length=2048)
+    href: str | None = None
+    alt: str | None = None
+
+
+class PDPayload(_Lenient):
+    summary: str = Field(min_length=1, max_length=1024)
+    source: str = Field(min_length=1, max_length=255)
+    severity: Literal["critical", "error", "warning", "info"]
+    timestamp: datetime | None = None
+    component: str | None = None
+    group: str | None = None
+    class_: str | None = Field(default=None, alias="class")
+    custom_details: Any = None
+
+
+class PDEvent(_Lenient):
+    routing_key: str = Field(min_length=1, max_length=255)
+    event_action: EventAction
+    dedup_key: str | None = Field(default=None, min_length=1, max_length=255)
+    payload: PDPayload | None = None
+    links: list[PDLink] = Field(default_factory=list)
+    images: list[PDImage] = Field(default_factory=list)
+    client: str | None = None
+    client_url: str | None = None
+
+
+def _pd_event(data: dict[str, Any], event: PDEvent) -> AlertEvent:
+    if event.event_action != "trigger":
+        if event.dedup_key is None:
+            raise _invalid("dedup_key", f"an {event.event_action} event needs a dedup_key")
+        return AlertEvent(action=event.event_action, dedup_key=event.dedup_key, raw=data)
+    payload = event.payload
+    if payload is None:
+        raise _invalid("payload", "a trigger event needs a payload")
+    labels = {
+        name: value
+        for name, value in (
+            ("source", payload.source),
+            ("severity", payload.severity),
+            ("component", payload.component),
+            ("group", payload.group),
+            ("class", payload.class_),
+        )
+        if value is not None
+    }
+    details = payload.custom_details
+    return AlertEvent(
+        action="trigger",
+        dedup_key=event.dedup_key or _new_key(),
+        summary=payload.summary,
+        details="" if details is None else _text(details),
+        source=payload.source,
+        sender_severity=payload.severity,
+        labels=labels,
+        annotations={link.text or f"link {i + 1}": link.href for i, link in enumerate(event.links)},
+        starts_at=_real_time(payload.timestamp),
+        generator_url=event.client_url,
+        raw={k: v for k, v in data.items() if k != "routing_key"},  # the key is a secret
+        dedup_key_made=event.dedup_key is None,
+    )
+
+
+def _new_key() -> str:
+    import uuid
+
+    return uuid.uuid4().hex
+
+
+# Generic
+
+
+class GenericAlert(_Lenient):
+    dedup_key: str | None = Field(default=None, min_length=1, max_length=255)
+    status: Literal["firing", "acknowledged", "resolved"] = "firing"
+    summary: str | None = Field(default=None, min_length=1, max_length=1024)
+    details: str | None = Field(default=None, max_length=100_000)
+    source: str | None = Field(default=None, max_length=255)
+    severity: str | None = Field(default=None, max_length=64)
+    labels: Labels = Field(default_factory=dict)
+    annotations: Labels = Field(default_factory=dict)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    url: str | None = Field(default=None, max_length=2048)
+    group: str | None = Field(default=None, max_length=1000)
+
+    @field_validator("severity")
+    @classmethod
+    def _lower(cls, value: str | None) -> str | None:
+        return value.strip().lower() if value else value
+
+
+_GENERIC_ACTIONS: dict[str, EventAction] = {
+    "firing": "trigger",
+    "acknowledged": "acknowledge",
+    "resolved": "resolve",
+}
+
+
+def _generic_event(raw: dict[str, Any], alert: GenericAlert, index: int | None) -> AlertEvent:
+    where = "summary" if index is None else f"alerts.{index}.summary"
+    if alert.status == "firing" and not alert.summary:
+        raise _invalid(where, "a firing alert needs a summary")
+    if alert.dedup_key is None and alert.status != "firing":
+        raise _invalid(where.replace("summary", "dedup_key"), "needs a dedup_key")
+    key = alert.dedup_key or key_from(
+        alert.labels, *(() if alert.labels else (alert.summary or "", alert.source or ""))
+    )
+    return AlertEvent(
+        action=_GENERIC_ACTIONS[alert.status],
+        dedup_key=key,
+        summary=alert.summary or "",
+        details=alert.details or "",
+        source=alert.source,
+        sender_severity=alert.severity,
+        labels=alert.labels,
+        annotations=alert.annotations,
+        starts_at=_real_time(alert.starts_at),
+        ends_at=_real_time(alert.ends_at),
+        generator_url=alert.url,
+        group=alert.group,
+        raw=raw,
+        dedup_key_made=alert.dedup_key is None,
+    )
+
+
+# Entry points
+
+
+def _invalid(where: str, message: str) -> HaetaeError:
+    return HaetaeError(
+        "VALIDATION_ERROR",
+        f"{where}: {message}",
+        fields=[{"field": where, "message": message}],
+    )
+
+
+def _from_validation(exc: ValidationError, prefix: str = "") -> HaetaeError:
+    fields = [
+        {
+            "field": prefix + ".".join(str(p) for p in err["loc"]),
+            "message": err["msg"].removeprefix("Value error, "),
+        }
+        for err in exc.errors(include_url=False, include_input=False)
+    ]
+    summary = "; ".join(f"{f['field'] or 'body'}: {f['message']}" for f in fields[:5])
+    return HaetaeError("VALIDATION_ERROR", summary, fields=fields)
+
+
+def load_json(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise HaetaeError("INVALID_JSON", f"The request body is not valid JSON: {exc}") from None
+
+
+def _check_batch(count: int, limit: int) -> None:
+    if count > limit:
+        raise HaetaeError(
+            "BATCH_TOO_LARGE",
+            f"The payload has {count} alerts; INGEST_MAX_BATCH_ITEMS is {limit}.",
+            items=count,
+            limit=limit,
+        )
+
+
+def _object(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise _invalid("body", "must be a JSON object")
+    return data
+
+
+def parse_alertmanager(data: Any, max_items: int) -> Delivery:
+    data = _object(data)
+    alerts = data.get("alerts")
+    if isinstance(alerts, list):
+        _check_batch(len(alerts), max_items)
+    try:
+        payload = AMPayload.model_validate(data)
+    except ValidationError as exc:
+        raise _from_validation(exc) from None
+    return _am_events(data, payload)
+
+
+parse_grafana = parse_alertmanager  # Grafana's webhook is Alertmanager's shape plus fields
+
+
+def parse_pagerduty(data: Any) -> tuple[str, AlertEvent]:
+    """The routing key (the integration's token) and the event."""
+    data = _object(data)
+    try:
+        event = PDEvent.model_validate(data)
+    except ValidationError as exc:
+        raise _from_validation(exc) from None
+    return event.routing_key, _pd_event(data, event)
+
+
+def parse_generic(data: Any, max_items: int) -> Delivery:
+    data = _object(data)
+    batch = data.get("alerts") if "alerts" in data else None
+    if batch is None:
+        items, prefix = [data], None
+    elif isinstance(batch, list):
+        _check_batch(len(batch), max_items)
+        items, prefix = batch, "alerts."
+    else:
+        raise _invalid("alerts", "must be a list of alerts")
+    events = []
+    for index, raw in enumerate(items):
+        if not isinstance(raw, dict):
+            raise _invalid(f"{prefix or ''}{index}", "must be a JSON object")
+        try:
+            alert = GenericAlert.model_validate(raw)
+        except ValidationError as exc:
+            raise _from_validation(exc, f"{prefix}{index}." if prefix else "") from None
+        events.append(_generic_event(raw, alert, index if prefix else None))
+    return Delivery(events)
