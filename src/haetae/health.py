@@ -25,8 +25,15 @@ def ready(request: Request) -> Response:
     except Exception as exc:  # any driver error means "not ready"
         checks["database"] = {"ok": False, "error": type(exc).__name__}
     checks["policy"] = {"ok": True, "name": request.app.state.policy.name}
+    limiter = getattr(request.app.state, "limiter", None)
+    if limiter is not None:
+        checks["rate_limiter"] = limiter.health()
+    # A failing check makes Haetae unready (503); a degraded one (the rate limiter counting
+    # in memory because Redis is down) keeps it serving (200) and says why.
     failing = [name for name, check in checks.items() if not check["ok"]]
-    body = {"status": "unavailable" if failing else "ok", "failing": failing, "checks": checks}
+    degraded = [name for name, check in checks.items() if check["ok"] and check.get("degraded")]
+    status = "unavailable" if failing else "degraded" if degraded else "ok"
+    body = {"status": status, "failing": failing, "degraded": degraded, "checks": checks}
     return JSONResponse(body, status_code=503 if failing else 200)
 
 
