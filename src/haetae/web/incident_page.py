@@ -16,6 +16,7 @@ from haetae.incidents import lifecycle, resolution, roles, service
 from haetae.policy.schema import ImpactLevel
 from haetae.timeline import export
 from haetae.timeline import service as timeline
+from haetae.web.alerts_pages import incident_alerts
 from haetae.web.console import Console, Refused, signed_in
 from haetae.web.forms import Failure
 from haetae.web.render import render
@@ -32,6 +33,7 @@ PANELS = (
     "decision",
     "edit",
     "timeline",
+    "alerts",
 )
 
 
@@ -45,6 +47,7 @@ def gather(session: Session, console: Console, incident_id: str) -> dict[str, An
     severity = policy.severity(incident.severity)
     conditions = resolution.conditions(session, policy, incident, locale=console.locale)
     matrix = policy.impact_matrix
+    alerts, alerts_total = incident_alerts(session, incident.id)
     return {
         "incident": incident,
         "severity": severity,
@@ -72,6 +75,8 @@ def gather(session: Session, console: Console, incident_id: str) -> dict[str, An
         "recovery_late": bool(recovery_due and incident.resolved_at is None and now > recovery_due),
         "overdue": service.is_update_overdue(incident, now),
         "is_ic": holders.get("ic") == console.actor,
+        "alerts": alerts,
+        "alerts_total": alerts_total,
     }
 
 

@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from haetae.web import (
+    alerts_pages,
     auth_pages,
     declare,
     incident_actions,
@@ -31,6 +32,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(incident_page.router)
     app.include_router(incident_actions.router)
     app.include_router(incident_edit.router)
+    app.include_router(alerts_pages.router)
     app.add_exception_handler(LoginRequired, _login_required)  # type: ignore[arg-type]
     app.add_exception_handler(Refused, _refused)  # type: ignore[arg-type]
 
