@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -755,7 +755,13 @@ def main() -> int:
             if "sqlite" in targets:
                 results["sqlite"] = bench_haetae(s, "SQLite", None)
             if "postgresql" in targets:
-                cluster = PostgresCluster().start()
+                cluster = PostgresCluster()
+                try:
+                    cluster.start()
+                except (OSError, RuntimeError, subprocess.CalledProcessError) as exc:
+                    with suppress(OSError, subprocess.CalledProcessError):
+                        cluster.stop()  # whatever start left behind
+                    raise Broken(f"PostgreSQL did not start: {exc}") from exc
                 try:
                     results["postgresql"] = bench_haetae(
                         s, "PostgreSQL", cluster.create_database("bench")
