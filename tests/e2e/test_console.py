@@ -241,3 +241,50 @@ def test_responder_changes_the_user_impact_and_sees_the_severity_follow(
     expect(page.locator("#panel-timeline .event-severity_changed")).to_contain_text("P1 → P3")
     assert page.evaluate("window.__stillHere") is True
     shot(page, "incident-edited")
+
+
+def test_admin_connects_a_sender_and_follows_its_alert(
+    page: Page, server: RunningServer, db: Database
+) -> None:
+    base = server.url
+    make_user(db, "ada", role="admin")
+    sign_in(page, base, "ada")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Integrations").click()
+    page.get_by_label("Name").fill("prod-am")
+    page.get_by_label("Type").select_option("alertmanager")
+    page.get_by_role("button", name="Create integration").click()
+    expect(page.locator("#fresh-token")).to_contain_text("it will not be shown again")
+    token = page.locator("#fresh-token-value").inner_text()
+    shot(page, "integration-created")
+
+    # The copy button puts the Alertmanager receiver, token included, on the clipboard.
+    page.locator('button[data-copy="fresh-snippet"]').click()
+    expect(page.locator('button[data-copy="fresh-snippet"]')).to_have_text("Copied")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert f'credentials: "{token}"' in copied
+    assert f"url: {base}/ingest/alertmanager" in copied
+
+    # Rotating asks first; the new token replaces the old one.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Rotate the token of prod-am").click()
+    expect(page.locator("#fresh-token")).to_contain_text("The previous token no longer works.")
+    rotated = page.locator("#fresh-token-value").inner_text()
+    assert rotated != token
+
+    sent = httpx.post(
+        f"{base}/ingest/generic",
+        json={"summary": "디스크 사용량 95%", "labels": {"service": "database", "팀": "결제팀"}},
+        headers={"Authorization": f"Bearer {rotated}"},
+        timeout=30,
+    )
+    assert sent.status_code == 202, sent.text
+    incident_id = sent.json()["alerts"][0]["incident_id"]
+    page.goto(f"{base}/incidents/{incident_id}")
+    page.locator("#panel-alerts").get_by_role("link", name="디스크 사용량 95%").click()
+    expect(page.locator("#labels")).to_contain_text("결제팀")
+    expect(page.locator("pre.raw")).to_contain_text('"팀": "결제팀"')
+    shot(page, "alert")
+    page.get_by_role("link", name="prod-am").click()
+    expect(page.locator("table.alerts")).to_contain_text("디스크 사용량 95%")
+    shot(page, "integration")
