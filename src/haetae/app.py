@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from haetae import __version__
 from haetae.alerts.ingest_routes import router as ingest_router
 from haetae.alerts.integrations import TokenCache
+from haetae.alerts.ratelimit import IngestLimiter
 from haetae.alerts.writer import IngestWriter
 from haetae.config import Settings
 from haetae.db import Database
@@ -50,6 +51,7 @@ def create_app(
         log.info("haetae started", extra={"f_policy": policy.name, "f_version": __version__})
         yield
         _app.state.writer.close()
+        _app.state.limiter.close()
         db.dispose()
 
     app = FastAPI(
@@ -67,6 +69,7 @@ def create_app(
     app.state.db = db
     app.state.metrics = Metrics()
     app.state.tokens = TokenCache(db)
+    app.state.limiter = IngestLimiter(settings)
     app.state.writer = IngestWriter(db, lambda: app.state.policy)
     app.add_middleware(
         OperationsMiddleware,

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -47,6 +48,11 @@ def _prepare_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def _json_dumps(value: Any) -> str:
+    # orjson: several times faster than the standard library for the payloads alerts carry.
+    return orjson.dumps(value).decode()
+
+
 class Database:
     """One engine and its session factories."""
 
@@ -60,7 +66,10 @@ class Database:
                 self.sqlite_file = Path(path)
                 self.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
             self.engine = create_engine(
-                url, connect_args={"check_same_thread": False, "timeout": 15}, pool_size=10
+                url,
+                connect_args={"check_same_thread": False, "timeout": 15},
+                pool_size=10,
+                json_serializer=_json_dumps,
             )
             _prepare_sqlite(self.engine)
             reader: Engine = self.engine.execution_options(sqlite_begin="DEFERRED")
@@ -72,6 +81,7 @@ class Database:
                 pool_pre_ping=True,
                 # An unreachable server fails readiness in seconds instead of hanging it.
                 connect_args={"connect_timeout": 5},
+                json_serializer=_json_dumps,
             )
             reader = self.engine
         self._writer = sessionmaker(self.engine, expire_on_commit=False)

@@ -312,3 +312,37 @@ def test_generic_single_and_batch(api, make_sender):
     bad = gen.generic({"alerts": [{"summary": "ok"}, {"status": "firing"}]})
     assert bad.status_code == 422
     assert bad.json()["error"]["details"]["fields"][0]["field"] == "alerts.1.summary"
+
+
+def test_over_the_limit_is_429_with_retry_after(tmp_path):
+    from haetae.app import create_app
+    from haetae.config import Settings
+    from tests.support.server import start_server
+
+    settings = Settings(
+        HAETAE_DATA_DIR=tmp_path,
+        JWT_SECRET="s" * 40,
+        API_KEY="admin-key-0123456789",
+        INGEST_RATE_LIMIT_PER_INTEGRATION="2/hour",
+    )
+    running = start_server(create_app(settings))
+    try:
+        admin = {"Authorization": "Bearer admin-key-0123456789"}
+        made = httpx.post(
+            f"{running.url}/api/v1/integrations",
+            json={"name": "g", "type": "generic"},
+            headers=admin,
+        ).json()
+        post = lambda: httpx.post(  # noqa: E731
+            f"{running.url}/ingest/generic",
+            json={"summary": "s", "dedup_key": "k"},
+            headers={"Authorization": f"Bearer {made['token']}"},
+        )
+        assert [post().status_code for _ in range(2)] == [202, 202]
+        refused = post()
+        assert (refused.status_code, error_code(refused)) == (429, "RATE_LIMITED")
+        assert int(refused.headers["Retry-After"]) >= 1
+        stored = httpx.get(f"{running.url}/api/v1/alerts", headers=admin).json()
+        assert stored["items"][0]["receipts"] == 2  # the refused one was not stored
+    finally:
+        running.stop()

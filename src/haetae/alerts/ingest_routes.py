@@ -55,11 +55,8 @@ def _sender(request: Request, token: str | None) -> Sender:
 
 
 def _limit(request: Request, sender: Sender) -> None:
-    limiter = getattr(request.app.state, "limiter", None)
-    if limiter is None:
-        return
     client = request.client.host if request.client else "unknown"
-    wait = limiter.hit(sender.name, client)
+    wait = request.app.state.limiter.hit(sender.name, client)
     if wait is not None:
         seconds = max(1, int(wait + 0.999))
         raise _RateLimited(seconds)

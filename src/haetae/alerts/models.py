@@ -82,6 +82,9 @@ class Alert(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     receipts: Mapped[int] = mapped_column(Integer, default=1)
+    # Digest of the payload last stored: a repeat that sends the same content again (the
+    # usual case: HA peers, repeat_interval) only bumps last_received_at and receipts.
+    content_hash: Mapped[str] = mapped_column(String(32), default="")
     rule: Mapped[str | None] = mapped_column(String(100), nullable=True)
     group_id: Mapped[int | None] = mapped_column(ForeignKey("alert_groups.id"), nullable=True)
     incident_id: Mapped[str | None] = mapped_column(

@@ -12,15 +12,16 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from haetae.alerts.integrations import Sender
 from haetae.alerts.models import Alert, AlertGroup, RoutingRule
+from haetae.alerts.rawsql import RawSQL
 from haetae.alerts.routing import Routed, route
-from haetae.alerts.senders import AlertEvent
+from haetae.alerts.senders import AlertEvent, content_digest
 from haetae.incidents import lifecycle, resolution, transitions
 from haetae.incidents.models import Incident
 from haetae.incidents.schemas import IncidentDeclare
@@ -67,6 +68,7 @@ class _Open:
     incident_id: str | None
     group_id: int | None
     status: str
+    content_hash: str = ""
     values: dict[str, Any] = field(default_factory=dict)
     receipts: int = 0
     outcomes: list[Outcome] = field(default_factory=list)
@@ -84,6 +86,7 @@ class _Batch:
         self.policy = policy
         self.now = now
         self._rules: list[Rule] | None = None
+        self.sql = RawSQL(session, cast(Table, Alert.__table__))
         self.opened: dict[tuple[int, str], _Open] = {}
         self.touched: list[_Open] = []  # every alert this batch read or made
         self.groups: dict[str, AlertGroup] = {}
@@ -110,17 +113,16 @@ class _Batch:
         for integration_id, keys in wanted.items():
             ordered = sorted(keys)
             for start in range(0, len(ordered), _KEY_CHUNK):
-                rows = self.session.execute(
-                    select(
-                        Alert.id, Alert.open_key, Alert.incident_id, Alert.group_id, Alert.status
-                    ).where(
-                        Alert.integration_id == integration_id,
-                        Alert.open_key.in_(ordered[start : start + _KEY_CHUNK]),
-                    )
+                chunk = ordered[start : start + _KEY_CHUNK]
+                rows = self.sql.execute(
+                    "SELECT id, open_key, incident_id, group_id, status, content_hash "
+                    "FROM alerts WHERE integration_id = {} AND open_key IN ({})",
+                    [integration_id, *chunk],
+                    expand=len(chunk),
                 )
-                for row in rows:
-                    current = _Open(row.id, row.incident_id, row.group_id, row.status)
-                    self.opened[(integration_id, row.open_key)] = current
+                for alert_id, key, incident_id, group_id, status, digest in rows:
+                    current = _Open(alert_id, incident_id, group_id, status, digest)
+                    self.opened[(integration_id, key)] = current
                     self.touched.append(current)
 
     # One event
@@ -133,7 +135,11 @@ class _Batch:
                 current = self._open_new(sender, event)
                 self.opened[key] = current
                 return self._note(current, event, "created")
-            current.values.update(_content(event, self.now))
+            digest = content_digest(event)
+            if digest != current.content_hash:
+                current.values |= _content(event) | {"content_hash": digest}
+                current.content_hash = digest
+            current.values["last_received_at"] = self.now
             current.receipts += 1
             return self._note(current, event, "updated")
         if current is None or current.status == "resolved":
@@ -174,7 +180,9 @@ class _Batch:
             "open_key": event.dedup_key,
             "status": "firing",
             "received_at": self.now,
-            **_content(event, self.now),
+            "last_received_at": self.now,
+            "content_hash": content_digest(event),
+            **_content(event),
         }
         self.new.append((current, event, sender))
         self.touched.append(current)
@@ -217,22 +225,19 @@ class _Batch:
         self._record_new_on_timelines()
 
     def _write_updates(self) -> None:
-        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        by_columns: dict[tuple[str, ...], list[list[Any]]] = defaultdict(list)
         for current in self.touched:
             if current.values or current.receipts:
-                params = {f"v_{k}": v for k, v in current.values.items()}
-                params |= {"b_id": current.id, "b_receipts": current.receipts}
-                by_columns[tuple(sorted(current.values))].append(params)
-        for columns, params_list in by_columns.items():
-            statement = (
-                update(Alert)
-                .where(Alert.id == bindparam("b_id"))
-                .values(
-                    receipts=Alert.receipts + bindparam("b_receipts"),
-                    **{column: bindparam(f"v_{column}") for column in columns},
-                )
+                columns = tuple(sorted(current.values))
+                row = [current.receipts, *(current.values[c] for c in columns), current.id]
+                by_columns[columns].append(row)
+        for columns, rows in by_columns.items():
+            assignments = "".join(f", {column} = {{}}" for column in columns)
+            self.sql.executemany(
+                f"UPDATE alerts SET receipts = receipts + {{}}{assignments} WHERE id = {{}}",
+                ("receipts", *columns, "id"),
+                rows,
             )
-            self.session.connection().execute(statement, params_list)
         for current in self.touched:
             for outcome in current.outcomes:
                 outcome.alert_id = current.id
@@ -427,7 +432,7 @@ _ALERT_DEFAULTS: dict[str, Any] = {
 }
 
 
-def _content(event: AlertEvent, now: datetime) -> dict[str, Any]:
+def _content(event: AlertEvent) -> dict[str, Any]:
     """The columns a trigger (new or repeated) sets from what the sender sent."""
     return {
         "summary": (event.summary or event.dedup_key)[:1024],
@@ -439,6 +444,5 @@ def _content(event: AlertEvent, now: datetime) -> dict[str, Any]:
         "generator_url": event.generator_url[:2048] if event.generator_url else None,
         "starts_at": event.starts_at,
         "ends_at": event.ends_at,
-        "last_received_at": now,
         "raw": event.raw,
     }

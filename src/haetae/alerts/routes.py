@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -26,6 +28,8 @@ from haetae.policy.routing import severity_problems
 router = APIRouter(tags=["alerts"])
 
 MAX_PAGE = 500
+# Ids are 32-bit integers in the database: a larger number is a 422, not a driver error.
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def base_url(request: Request) -> str:
@@ -67,14 +71,16 @@ def create_integration(
 
 
 @router.get("/integrations/{integration_id}", response_model=IntegrationOut)
-def get_integration(integration_id: int, request: Request, ctx: Context = admin) -> IntegrationOut:
+def get_integration(
+    integration_id: RowId, request: Request, ctx: Context = admin
+) -> IntegrationOut:
     with ctx.read() as session:
         return integration_out(request, svc.get_integration(session, integration_id))
 
 
 @router.post("/integrations/{integration_id}/rotate", response_model=IntegrationToken)
 def rotate_integration(
-    integration_id: int, request: Request, ctx: Context = admin
+    integration_id: RowId, request: Request, ctx: Context = admin
 ) -> IntegrationOut:
     """A new token. The old one stops working (within 5 s in other worker processes)."""
     with ctx.write() as session:
@@ -87,7 +93,7 @@ def rotate_integration(
 
 @router.patch("/integrations/{integration_id}", response_model=IntegrationOut)
 def patch_integration(
-    integration_id: int, body: IntegrationPatch, request: Request, ctx: Context = admin
+    integration_id: RowId, body: IntegrationPatch, request: Request, ctx: Context = admin
 ) -> IntegrationOut:
     with ctx.write() as session:
         row = svc.get_integration(session, integration_id)
@@ -138,7 +144,7 @@ def list_alerts(
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertDetail)
-def get_alert(alert_id: int, ctx: Context = viewer) -> AlertOut:
+def get_alert(alert_id: RowId, ctx: Context = viewer) -> AlertOut:
     """One alert, with its raw payload as the sender sent it."""
     with ctx.read() as session:
         row = session.execute(

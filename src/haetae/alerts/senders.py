@@ -70,6 +70,13 @@ def _text(value: Any) -> str:
 Labels = dict[str, Annotated[str, Field(max_length=10_000)]]
 
 
+def content_digest(event: AlertEvent) -> str:
+    """A digest of what the sender sent for this alert, to tell a repeat from a change."""
+    return hashlib.blake2b(
+        orjson.dumps(event.raw, option=orjson.OPT_SORT_KEYS), digest_size=16
+    ).hexdigest()
+
+
 def key_from(labels: dict[str, str], *extra: str) -> str:
     """A stable dedup key for a label set (and more text) when the sender gives none."""
     digest = hashlib.sha256()

@@ -99,6 +99,7 @@ def upgrade() -> None:
         sa.Column("acknowledged_at", haetae.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("resolved_at", haetae.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("receipts", sa.Integer(), nullable=False),
+        sa.Column("content_hash", sa.String(length=32), nullable=False),
         sa.Column("rule", sa.String(length=100), nullable=True),
         sa.Column("group_id", sa.Integer(), nullable=True),
         sa.Column("incident_id", sa.String(length=32), nullable=True),
