@@ -141,9 +141,10 @@ def db_current() -> None:
 
 
 def _register() -> None:
-    from haetae.cli import incidents, policy, users
+    from haetae.cli import incidents, integrations, policy, users
 
     incidents.register(app)
+    integrations.register(app)
     policy.register(app)
     users.register(app)
 
