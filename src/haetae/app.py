@@ -101,11 +101,13 @@ def create_app(
 def app_from_environment() -> FastAPI:
     """The app as `haetae serve --workers N` builds it in each worker process."""
     from haetae.config import load_settings
-    from haetae.observability import configure_logging
+    from haetae.observability import configure_logging, tune_gc
 
     settings = load_settings()
     configure_logging(settings.log_level)
-    return create_app(settings, migrate=False)
+    application = create_app(settings, migrate=False)
+    tune_gc()
+    return application
 
 
 async def _label_route(request: Request) -> None:

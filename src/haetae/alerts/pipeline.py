@@ -225,13 +225,30 @@ class _Batch:
         self._record_new_on_timelines()
 
     def _write_updates(self) -> None:
-        by_columns: dict[tuple[str, ...], list[list[Any]]] = defaultdict(list)
+        # Alerts given the same values share one statement: a storm of repeats (the same
+        # receipt time, one more receipt each) is one UPDATE ... WHERE id IN (...). Alerts
+        # whose content changed carry their own payload: one executemany per column set.
+        alike: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+        changed: dict[tuple[str, ...], list[list[Any]]] = defaultdict(list)
         for current in self.touched:
-            if current.values or current.receipts:
-                columns = tuple(sorted(current.values))
-                row = [current.receipts, *(current.values[c] for c in columns), current.id]
-                by_columns[columns].append(row)
-        for columns, rows in by_columns.items():
+            if current.id is None or not (current.values or current.receipts):
+                continue
+            columns = tuple(sorted(current.values))
+            values = [current.values[c] for c in columns]
+            if "raw" in current.values:
+                changed[columns].append([current.receipts, *values, current.id])
+            else:
+                alike[(current.receipts, columns, tuple(values))].append(current.id)
+        for (receipts, columns, values), ids in alike.items():
+            assignments = "".join(f", {column} = {{}}" for column in columns)
+            for start in range(0, len(ids), _KEY_CHUNK):
+                chunk = ids[start : start + _KEY_CHUNK]
+                self.sql.execute(
+                    f"UPDATE alerts SET receipts = receipts + {{}}{assignments} WHERE id IN ({{}})",
+                    [receipts, *self.sql.bind(columns, values), *chunk],
+                    expand=len(chunk),
+                )
+        for columns, rows in changed.items():
             assignments = "".join(f", {column} = {{}}" for column in columns)
             self.sql.executemany(
                 f"UPDATE alerts SET receipts = receipts + {{}}{assignments} WHERE id = {{}}",

@@ -38,7 +38,16 @@ class RawSQL:
         if expand:
             template = template.replace("({})", "(" + ", ".join(["{}"] * expand) + ")")
         sql = self._sql(template, len(params))
-        return list(self.connection.exec_driver_sql(sql, tuple(params)))
+        result = self.connection.exec_driver_sql(sql, tuple(params))
+        return list(result) if result.returns_rows else []
+
+    def bind(self, columns: Sequence[str], values: Sequence[Any]) -> list[Any]:
+        """Values as the columns' types store them."""
+        bound = []
+        for column, value in zip(columns, values, strict=True):
+            processor = self._processors.get(column)
+            bound.append(processor(value) if processor is not None else value)
+        return bound
 
     def executemany(self, template: str, columns: Sequence[str], rows: list[list[Any]]) -> None:
         """Run one statement for many rows; each value goes through its column's type."""

@@ -22,7 +22,7 @@ def _run(host: str, port: int, workers: int = 1) -> None:
     from haetae.app import create_app
     from haetae.config import ConfigError
     from haetae.migrations import upgrade_to_head
-    from haetae.observability import configure_logging
+    from haetae.observability import configure_logging, tune_gc
     from haetae.policy.loader import PolicyError
 
     config = config_or_exit()
@@ -36,6 +36,7 @@ def _run(host: str, port: int, workers: int = 1) -> None:
     if config.is_sqlite:
         # Once, here, rather than in each worker process's start-up.
         upgrade_to_head(config.resolved_database_url)
+    tune_gc()
     # Worker processes build their own app from the same environment.
     target = "haetae.app:app_from_environment" if workers > 1 else application
     uvicorn.run(
