@@ -92,7 +92,9 @@ def route(
     else:
         parts = [f"group={event.group}" if event.group else f"key={event.dedup_key}"]
         description = event.group or event.dedup_key
-    digest = hashlib.sha256("\x00".join([str(sender.id), rule.name, *parts]).encode()).hexdigest()
+    # Not the rule's name: an `attach` rule's alerts must find the incident a `declare`
+    # rule opened for the same group (say, warnings joining the critical's incident).
+    digest = hashlib.sha256("\x00".join([str(sender.id), *parts]).encode()).hexdigest()
     return Routed(
         rule=rule,
         service=rule.service or event.labels.get(rule.service_label) or None,
