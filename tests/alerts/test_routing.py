@@ -233,20 +233,20 @@ routing:
 """
 
 
-def test_attach_does_not_join_an_incident_another_rule_declared(api, make_sender, use_routing):
-    # What the code does: a group is keyed by integration, rule name and group_by values
-    # (src/haetae/alerts/routing.py, route()), so an attach rule's group is never the group
-    # a declare rule opened an incident for, even with the same group_by labels and values.
-    # docs/ingest.md defines the group as "group_by labels, within the integration" and says
-    # attach "only joins an open incident of the group"; this differs (see the report).
+def test_attach_joins_the_incident_another_rule_declared(api, make_sender, use_routing):
+    # A group is the integration and the group_by values, whichever rule matched: warnings
+    # routed by an attach rule join the incident the critical's declare rule opened.
     use_routing(DECLARE_THEN_ATTACH)
     am = make_sender("alertmanager")
     [critical] = fired(am, am_alert("DiskFull", cluster="c1", severity="critical"))
     assert critical["incident_id"] is not None
     [warning] = fired(am, am_alert("DiskFilling", cluster="c1", severity="warning"))
-    assert warning["incident_id"] is None
+    assert warning["incident_id"] == critical["incident_id"]
+    [elsewhere] = fired(am, am_alert("DiskFilling", cluster="c2", severity="warning"))
+    assert elsewhere["incident_id"] is None
     assert [a["rule"] for a in sorted(alerts(api), key=lambda a: a["id"])] == [
         "db-critical",
+        "db-warnings",
         "db-warnings",
     ]
     assert len(incidents(api)) == 1

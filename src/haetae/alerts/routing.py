@@ -66,8 +66,9 @@ class Routed:
 
 def severity_for(rule: Rule, policy: Policy, sender_severity: str | None) -> str:
     word = (sender_severity or "").strip().lower()
-    if word in rule.severity_map:
-        return rule.severity_map[word]
+    mapped = rule.mapped_severity(word)
+    if mapped is not None:
+        return mapped
     if rule.severity is not None:
         return rule.severity
     ids = [s.id for s in policy.severities]

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from haetae.errors import HaetaeError
 
@@ -232,11 +232,6 @@ class GenericAlert(_Lenient):
     ends_at: datetime | None = None
     url: str | None = Field(default=None, max_length=2048)
     group: str | None = Field(default=None, max_length=1000)
-
-    @field_validator("severity")
-    @classmethod
-    def _lower(cls, value: str | None) -> str | None:
-        return value.strip().lower() if value else value
 
 
 _GENERIC_ACTIONS: dict[str, EventAction] = {

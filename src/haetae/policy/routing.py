@@ -113,8 +113,19 @@ class Rule(_Strict):
 
     @field_validator("severity_map")
     @classmethod
-    def _lower_keys(cls, value: dict[str, str]) -> dict[str, str]:
-        return {k.strip().lower(): v for k, v in value.items()}
+    def _one_entry_per_word(cls, value: dict[str, str]) -> dict[str, str]:
+        # Sender words match case-insensitively, so `Critical` and `critical` would clash.
+        seen: dict[str, str] = {}
+        for word in value:
+            folded = word.strip().lower()
+            if folded in seen:
+                raise ValueError(f"'{seen[folded]}' and '{word}' are the same sender severity")
+            seen[folded] = word
+        return value
+
+    def mapped_severity(self, sender_severity: str) -> str | None:
+        word = sender_severity.strip().lower()
+        return next((v for k, v in self.severity_map.items() if k.strip().lower() == word), None)
 
     @property
     def flap(self) -> timedelta:
