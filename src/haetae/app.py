@@ -14,13 +14,14 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from haetae import __version__
+from haetae.alerts.ingest_routes import IngestFastPath
 from haetae.alerts.ingest_routes import router as ingest_router
 from haetae.alerts.integrations import TokenCache
 from haetae.alerts.ratelimit import IngestLimiter
 from haetae.alerts.writer import IngestWriter
 from haetae.config import Settings
 from haetae.db import Database
-from haetae.errors import ERROR_CODES, HaetaeError, envelope
+from haetae.errors import ERROR_CODES, HaetaeError, envelope, error_answer
 from haetae.health import router as health_router
 from haetae.inputs import check_request_text
 from haetae.migrations import upgrade_to_head
@@ -71,6 +72,7 @@ def create_app(
     app.state.tokens = TokenCache(db)
     app.state.limiter = IngestLimiter(settings)
     app.state.writer = IngestWriter(db, lambda: app.state.policy)
+    app.add_middleware(IngestFastPath)  # inside OperationsMiddleware, added next
     app.add_middleware(
         OperationsMiddleware,
         max_body=settings.max_request_body_bytes,
@@ -125,10 +127,8 @@ def _error(status: int, code: str, message: str, **details: Any) -> JSONResponse
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HaetaeError)
     async def haetae_error(_request: Request, exc: HaetaeError) -> JSONResponse:
-        response = _error(exc.status, exc.code, exc.message, **exc.details)
-        if "retry_after" in exc.details:
-            response.headers["Retry-After"] = str(exc.details["retry_after"])
-        return response
+        status, body, headers = error_answer(exc, request_id_var.get())
+        return JSONResponse(body, status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

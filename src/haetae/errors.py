@@ -49,3 +49,13 @@ def envelope(code: str, message: str, request_id: str | None, **details: Any) ->
     if details:
         body["details"] = details
     return {"error": body}
+
+
+def error_answer(
+    exc: HaetaeError, request_id: str | None
+) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """Status, body and headers of the answer to a refusal."""
+    headers = {}
+    if "retry_after" in exc.details:
+        headers["Retry-After"] = str(exc.details["retry_after"])
+    return exc.status, envelope(exc.code, exc.message, request_id, **exc.details), headers
