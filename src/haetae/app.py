@@ -12,9 +12,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from haetae import __version__
-from haetae.alerts.ingest_routes import IngestFastPath
+from haetae.alerts.ingest_routes import INGEST_HANDLERS, IngestFastPath
 from haetae.alerts.ingest_routes import router as ingest_router
 from haetae.alerts.integrations import TokenCache
 from haetae.alerts.ratelimit import IngestLimiter
@@ -55,7 +56,7 @@ def create_app(
         _app.state.limiter.close()
         db.dispose()
 
-    app = FastAPI(
+    app = HaetaeApp(
         title="Haetae",
         version=__version__,
         description="Self-hosted incident response. Errors use the envelope "
@@ -72,13 +73,16 @@ def create_app(
     app.state.tokens = TokenCache(db)
     app.state.limiter = IngestLimiter(settings)
     app.state.writer = IngestWriter(db, lambda: app.state.policy)
-    app.add_middleware(IngestFastPath)  # inside OperationsMiddleware, added next
     app.add_middleware(
         OperationsMiddleware,
         max_body=settings.max_request_body_bytes,
         metrics=app.state.metrics,
     )
     _install_error_handlers(app)
+    # Ingest posts skip FastAPI's own middleware and router (see HaetaeApp), but not ours.
+    app.ingest = OperationsMiddleware(
+        IngestFastPath(), max_body=settings.max_request_body_bytes, metrics=app.state.metrics
+    )
 
     from haetae.api import router as api_router
     from haetae.web.routes import mount as mount_web
@@ -98,6 +102,28 @@ def create_app(
     app.include_router(api_router, prefix="/api/v1")
     mount_web(app)
     return app
+
+
+class HaetaeApp(FastAPI):
+    """FastAPI, with ingest posts answered before its middleware stack and router.
+
+    For a one-alert post these cost more than storing the alert. The ingest routes stay
+    registered for the OpenAPI document and answer other methods (405).
+    """
+
+    ingest: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            self.ingest is not None
+            and scope["type"] == "http"
+            and scope["method"] == "POST"
+            and scope["path"] in INGEST_HANDLERS
+        ):
+            scope["app"] = self
+            await self.ingest(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def app_from_environment() -> FastAPI:

@@ -92,6 +92,20 @@ class Metrics:
             registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
+        # labels() costs more than the count itself; routes and statuses are few.
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
+            )
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
 
 class OperationsMiddleware:
@@ -153,8 +167,7 @@ class OperationsMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             path = matched.get("route", "unmatched")
-            self.metrics.requests.labels(scope["method"], path, str(status["code"])).inc()
-            self.metrics.latency.labels(scope["method"], path).observe(elapsed)
+            self.metrics.observe(scope["method"], path, status["code"], elapsed)
             log.info(
                 "%s %s %s",
                 scope["method"],

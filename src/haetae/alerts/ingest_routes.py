@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from haetae.alerts.integrations import Sender
 from haetae.alerts.pipeline import Job, Outcome
@@ -153,38 +153,30 @@ async def pagerduty_enqueue(request: Request) -> Response:
     )
 
 
-class IngestFastPath:
-    """Ingest posts go straight to their handlers, around FastAPI's router.
+INGEST_HANDLERS = {
+    "/ingest/alertmanager": ingest_alertmanager,
+    "/ingest/grafana": ingest_grafana,
+    "/ingest/generic": ingest_generic,
+    "/v2/enqueue": pagerduty_enqueue,
+}
 
-    Routing and dependency resolution cost more than the rest of an ingest request; the
-    routes stay registered with FastAPI for the OpenAPI document (and answer any other
-    method), and refusals get the same error envelope. Sits inside OperationsMiddleware,
-    so request ids, the body limit, metrics and logs apply as to every request.
+
+class IngestFastPath:
+    """Answers ingest posts straight from their handlers, with the same error envelope.
+
+    The app (HaetaeApp) sends them here, inside OperationsMiddleware, so request ids, the
+    body limit, metrics and logs apply as to every request.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.handlers = {
-            "/ingest/alertmanager": ingest_alertmanager,
-            "/ingest/grafana": ingest_grafana,
-            "/ingest/generic": ingest_generic,
-            "/v2/enqueue": pagerduty_enqueue,
-        }
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        handler = None
-        if scope["type"] == "http" and scope["method"] == "POST":
-            handler = self.handlers.get(scope["path"])
-        if handler is None:
-            await self.app(scope, receive, send)
-            return
+        path = scope["path"]
         route = scope.get(ROUTE_KEY)
         if route is not None:
-            route["route"] = scope["path"]
+            route["route"] = path
         request = Request(scope, receive)
         try:
-            check_request_text(scope["path"], request.query_params.multi_items())
-            response = await handler(request)
+            check_request_text(path, request.query_params.multi_items())
+            response = await INGEST_HANDLERS[path](request)
         except HaetaeError as exc:
             status, body, headers = error_answer(exc, request_id_var.get())
             response = _json(body, status, headers)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Table
+from sqlalchemy import JSON, Dialect, Table
 from sqlalchemy.orm import Session
 
 
@@ -21,14 +21,7 @@ class RawSQL:
         self.connection = session.connection()
         dialect = self.connection.dialect
         self.marker = "?" if dialect.paramstyle == "qmark" else "%s"
-        self._processors: dict[str, Callable[[Any], Any] | None] = {}
-        for column in table.columns:
-            processor = column.type.bind_processor(dialect)
-            if processor is None and isinstance(column.type, JSON):
-                # psycopg adapts JSON itself in the ORM's path; here it gets the text,
-                # which PostgreSQL casts to json.
-                processor = _json_text
-            self._processors[column.key] = processor
+        self._processors = _processors(table, dialect)
 
     def _sql(self, template: str, count: int) -> str:
         return template.format(*([self.marker] * count))
@@ -62,3 +55,23 @@ class RawSQL:
 
 def _json_text(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value).decode()
+
+
+_PROCESSORS: dict[tuple[str, str], dict[str, Callable[[Any], Any] | None]] = {}
+
+
+def _processors(table: Table, dialect: Dialect) -> dict[str, Callable[[Any], Any] | None]:
+    """Each column's bind processor, worked out once per table and database kind."""
+    key = (table.name, dialect.name)
+    found = _PROCESSORS.get(key)
+    if found is None:
+        found = {}
+        for column in table.columns:
+            processor = column.type.bind_processor(dialect)
+            if processor is None and isinstance(column.type, JSON):
+                # psycopg adapts JSON itself in the ORM's path; here it gets the text,
+                # which PostgreSQL casts to json.
+                processor = _json_text
+            found[column.key] = processor
+        _PROCESSORS[key] = found
+    return found
