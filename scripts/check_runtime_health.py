@@ -91,11 +91,18 @@ def main(argv: list[str] | None = None) -> int:
     rid = f"health-check-{uuid.uuid4().hex[:8]}"
     status, headers, body = call(f"{base}/health/ready", headers={"X-Request-Id": rid})
     try:
-        failing = json.loads(body).get("failing", [])
-    except ValueError:
-        failing = ["(unreadable answer)"]
+        answer = json.loads(body)
+        failing = answer.get("failing", [])
+        degraded = [
+            f"{name} ({answer['checks'][name].get('reason') or 'degraded'})"
+            for name in answer.get("degraded", [])
+        ]
+    except (ValueError, KeyError, AttributeError):
+        failing, degraded = ["(unreadable answer)"], []
     if status == 200:
-        report(True, "ready", "HTTP 200")
+        report(
+            True, "ready", "HTTP 200" + (f", degraded: {'; '.join(degraded)}" if degraded else "")
+        )
     else:
         report(
             status == 503 and args.allow_ready_degraded,

@@ -7,6 +7,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from haetae.alerts.integrations import Sender, create_integration
+from haetae.alerts.pipeline import Job, apply_jobs
+from haetae.alerts.senders import key_from, parse_alertmanager
 from haetae.auth import service as auth
 from haetae.auth.models import User
 from haetae.clock import utcnow
@@ -53,10 +56,53 @@ def seed_demo(db: Database, policy: Policy) -> list[str]:
         _, key = auth.create_api_key(session, name="demo", role="admin", now=now)
         if policy.impact_matrix is not None:
             _demo_incidents(session, policy, now)
+        token = _demo_alerts(session, policy, now)
     return [
         f"log in as admin / {DEMO_PASSWORD} (or minji, viewer with the same password)",
         f"admin API key (shown once): {key}",
+        f"Alertmanager integration 'demo-alertmanager' token (shown once): {token}",
     ]
+
+
+def _demo_alerts(session: Session, policy: Policy, now: datetime) -> str:
+    """An Alertmanager integration and a small storm it sent, through the real pipeline."""
+    integration, token = create_integration(
+        session, name="demo-alertmanager", type="alertmanager", actor="demo", now=now
+    )
+    started = (now - timedelta(minutes=12)).isoformat().replace("+00:00", "Z")
+
+    def alert(instance: str, summary: str) -> dict[str, object]:
+        labels = {
+            "alertname": "HighErrorRate",
+            "service": "checkout-api",
+            "severity": "critical",
+            "instance": instance,
+            "team": "결제팀",
+        }
+        return {
+            "status": "firing",
+            "labels": labels,
+            "annotations": {"summary": summary, "description": "5xx ratio above 5% for 5m"},
+            "startsAt": started,
+            "endsAt": "0001-01-01T00:00:00Z",
+            "generatorURL": "http://prometheus.example:9090/graph",
+            "fingerprint": key_from(labels),
+        }
+
+    body = {
+        "version": "4",
+        "groupKey": '{}:{alertname="HighErrorRate", service="checkout-api"}',
+        "status": "firing",
+        "truncatedAlerts": 0,
+        "alerts": [
+            alert(f"checkout-{i}:8080", f"checkout-{i}: 5xx 비율 급증 (error rate spike)")
+            for i in range(1, 4)
+        ],
+    }
+    sender = Sender(integration.id, integration.name, integration.type)
+    delivery = parse_alertmanager(body, max_items=1000)
+    apply_jobs(session, policy, [Job(sender, delivery.events)], now=now)
+    return token
 
 
 def _demo_incidents(session: Session, policy: Policy, now: datetime) -> None:
