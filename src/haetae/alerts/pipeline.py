@@ -405,16 +405,7 @@ class _Batch:
                 if not c.met
             ]
             if not unmet:
-                transitions.transition(
-                    self.session,
-                    self.policy,
-                    incident_id,
-                    to="resolved",
-                    reason="all alerts resolved",
-                    actor=actor,
-                    now=self.now,
-                    acknowledges=False,
-                )
+                self._settle(incident_id, "resolved", actor)
                 return
             timeline.record(
                 self.session,
@@ -426,16 +417,19 @@ class _Batch:
                 unmet=unmet,
             )
         if incident.status != "monitoring":
-            transitions.transition(
-                self.session,
-                self.policy,
-                incident_id,
-                to="monitoring",
-                reason="all alerts resolved",
-                actor=actor,
-                now=self.now,
-                acknowledges=False,
-            )
+            self._settle(incident_id, "monitoring", actor)
+
+    def _settle(self, incident_id: str, to: str, actor: str) -> None:
+        transitions.transition(
+            self.session,
+            self.policy,
+            incident_id,
+            to=to,
+            reason="all alerts resolved",
+            actor=actor,
+            now=self.now,
+            acknowledges=False,  # an automatic move is nobody's acknowledgement
+        )
 
 
 _ALERT_DEFAULTS: dict[str, Any] = {
