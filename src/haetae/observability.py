@@ -168,18 +168,19 @@ class OperationsMiddleware:
             elapsed = time.perf_counter() - started
             path = matched.get("route", "unmatched")
             self.metrics.observe(scope["method"], path, status["code"], elapsed)
-            log.info(
-                "%s %s %s",
-                scope["method"],
-                scope["path"],
-                status["code"],
-                extra={
-                    "f_status": status["code"],
-                    "f_duration_ms": round(elapsed * 1000, 2),
-                    "f_route": path,
-                    "f_client": (scope.get("client") or ("", 0))[0],
-                },
-            )
+            if log.isEnabledFor(logging.INFO):
+                log.info(
+                    "%s %s %s",
+                    scope["method"],
+                    scope["path"],
+                    status["code"],
+                    extra={
+                        "f_status": status["code"],
+                        "f_duration_ms": round(elapsed * 1000, 2),
+                        "f_route": path,
+                        "f_client": (scope.get("client") or ("", 0))[0],
+                    },
+                )
             request_id_var.reset(token)
 
     async def _read_bounded(self, receive: Receive) -> list[Message] | None:

@@ -88,7 +88,7 @@ def demo(
     console.print(f"[bold]Haetae demo[/bold] on {url}  (data in {data_dir.resolve()})")
     if credentials:
         for line in credentials:
-            console.print(f"  {line}", highlight=False)
+            console.print(f"  {line}", highlight=False, soft_wrap=True)  # keys stay whole
     else:
         console.print("  demo data already present; log in as admin / haetae-demo")
     _run(host, port)
