@@ -346,3 +346,43 @@ def test_over_the_limit_is_429_with_retry_after(tmp_path):
         assert stored["items"][0]["receipts"] == 2  # the refused one was not stored
     finally:
         running.stop()
+
+
+def test_database_down_is_503_for_senders_to_retry(tmp_path):
+    from haetae.app import create_app
+    from haetae.config import Settings
+    from tests.support.pg import PostgresCluster
+    from tests.support.server import start_server
+
+    cluster = PostgresCluster().start()
+    try:
+        settings = Settings(
+            DATABASE_URL=cluster.url(),
+            HAETAE_DATA_DIR=tmp_path,
+            JWT_SECRET="s" * 40,
+            API_KEY="admin-key-0123456789",
+        )
+        running = start_server(create_app(settings, migrate=True))
+        try:
+            made = httpx.post(
+                f"{running.url}/api/v1/integrations",
+                json={"name": "g", "type": "generic"},
+                headers={"Authorization": "Bearer admin-key-0123456789"},
+            ).json()
+            post = lambda: httpx.post(  # noqa: E731
+                f"{running.url}/ingest/generic",
+                json={"summary": "disk full", "dedup_key": "k"},
+                headers={"Authorization": f"Bearer {made['token']}"},
+                timeout=60,
+            )
+            assert post().status_code == 202
+            cluster.stop()
+            down = post()  # the token is cached; the write fails
+            assert (down.status_code, error_code(down)) == (503, "NOT_READY")
+            running.app.state.tokens.forget()
+            down = post()  # the token lookup fails
+            assert (down.status_code, error_code(down)) == (503, "NOT_READY")
+        finally:
+            running.stop()
+    finally:
+        cluster.stop()

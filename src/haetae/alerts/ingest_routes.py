@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request, Response
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import Receive, Scope, Send
 
 from haetae.alerts.integrations import Sender
@@ -45,7 +46,11 @@ def _presented_token(request: Request) -> str | None:
 
 
 def _sender(request: Request, token: str | None) -> Sender:
-    sender = request.app.state.tokens.lookup(token) if token else None
+    try:
+        sender = request.app.state.tokens.lookup(token) if token else None
+    except SQLAlchemyError:
+        # 503, not 500: senders retry it, and nothing was accepted.
+        raise HaetaeError("NOT_READY", "The database is unavailable; send again.") from None
     if sender is None:
         raise HaetaeError(
             "UNAUTHORIZED",
