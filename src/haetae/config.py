@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     ingest_max_batch_items: int = Field(default=1000, alias="INGEST_MAX_BATCH_ITEMS", gt=0)
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     ingest_rate_limit: str = Field(default="6000/minute", alias="INGEST_RATE_LIMIT_PER_INTEGRATION")
+    login_rate_limit: str = Field(default="10/minute", alias="LOGIN_RATE_LIMIT")
     ingest_client_rate_limit: str = Field(
         default="12000/minute", alias="INGEST_RATE_LIMIT_PER_CLIENT"
     )

@@ -85,6 +85,12 @@ class IngestLimiter:
         self.client_limit = _parse_limit(
             settings.ingest_client_rate_limit, "INGEST_RATE_LIMIT_PER_CLIENT"
         )
+        # Sign-in attempts per user name from one address, and per address (x 5): slows
+        # password guessing without letting anyone lock an account out from elsewhere.
+        self.login_limit = _parse_limit(settings.login_rate_limit, "LOGIN_RATE_LIMIT")
+        self.login_client_limit = type(self.login_limit)(
+            self.login_limit.amount * 5, self.login_limit.multiples
+        )
         self.backoff_seconds = backoff_seconds
         self._memory_storage = MemoryStorage()
         self._memory: RateLimiter = SlidingWindowCounterRateLimiter(self._memory_storage)
@@ -124,27 +130,43 @@ class IngestLimiter:
         return "redis" if self._redis is not None and self._reason is None else "memory"
 
     def hit(self, integration: str, client: str) -> float | None:
-        """Count one request; None when it is allowed, else whole seconds to wait (>= 1)."""
+        """Count one ingest request; None when allowed, else whole seconds to wait (>= 1)."""
+        # The client's limit first: a request it refuses is not charged to the integration,
+        # so one address over its limit cannot use up what other senders of that
+        # integration have left.
+        return self._count(
+            (
+                (self.client_limit, "client", client),
+                (self.integration_limit, "integration", integration),
+            )
+        )
+
+    def hit_login(self, username: str, client: str) -> float | None:
+        """Count one sign-in attempt, like hit()."""
+        return self._count(
+            (
+                (self.login_client_limit, "login-client", client),
+                (self.login_limit, "login", f"{client}/{username.strip().lower()}"),
+            )
+        )
+
+    def _count(self, checks: tuple[tuple[RateLimitItem, str, str], ...]) -> float | None:
         limiter = self._redis
         if limiter is not None and time.monotonic() >= self._down_until:
             try:
-                wait = self._hit(limiter, integration, client)
+                wait = self._hit(limiter, checks)
             except _REDIS_FAILURES as exc:
                 self._failed(exc)
             else:
                 if self._reason is not None:
                     self._recovered()
                 return wait
-        return self._hit(self._memory, integration, client)
+        return self._hit(self._memory, checks)
 
-    def _hit(self, limiter: RateLimiter, integration: str, client: str) -> float | None:
-        # The client's limit first: a request it refuses is not charged to the integration,
-        # so one address over its limit cannot use up what other senders of that
-        # integration have left.
-        for item, kind, name in (
-            (self.client_limit, "client", client),
-            (self.integration_limit, "integration", integration),
-        ):
+    def _hit(
+        self, limiter: RateLimiter, checks: tuple[tuple[RateLimitItem, str, str], ...]
+    ) -> float | None:
+        for item, kind, name in checks:
             if not limiter.hit(item, kind, name):
                 reset_at = limiter.get_window_stats(item, kind, name).reset_time
                 return float(max(1, math.ceil(reset_at - time.time())))

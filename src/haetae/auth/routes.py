@@ -20,6 +20,14 @@ router = APIRouter(tags=["auth"])
 @router.post("/auth/login", response_model=TokenOut)
 def login(body: LoginIn, request: Request) -> TokenOut:
     settings = request.app.state.settings
+    client = request.client.host if request.client else "unknown"
+    wait = request.app.state.limiter.hit_login(body.username, client)
+    if wait is not None:
+        raise HaetaeError(
+            "RATE_LIMITED",
+            f"Too many sign-in attempts; retry in {int(wait)} s.",
+            retry_after=int(wait),
+        )
     now = utcnow()
     with request.app.state.db.session(write=False) as session:
         user = auth.authenticate_password(session, body.username, body.password)

@@ -79,6 +79,17 @@ def login(
         return _login_page(
             console, next_path=next_path, username=username, error=message, status=403
         )
+    client = request.client.host if request.client else "unknown"
+    wait = request.app.state.limiter.hit_login(username, client)
+    if wait is not None:
+        message = console.gettext(
+            "Too many sign-in attempts. Try again in %(seconds)s seconds."
+        ) % {"seconds": int(wait)}
+        page = _login_page(
+            console, next_path=next_path, username=username, error=message, status=429
+        )
+        page.headers["Retry-After"] = str(int(wait))
+        return page
     settings = console.settings
     now = console.now()
     ttl = timedelta(minutes=settings.jwt_ttl_minutes)
