@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from haetae.alerts import integrations as svc
 from haetae.alerts.models import Alert, Integration, RoutingRule
 from haetae.alerts.schemas import (
+    ALERTS_MAX_PAGE,
     AlertDetail,
     AlertOut,
     AlertPage,
@@ -20,6 +21,8 @@ from haetae.alerts.schemas import (
     IntegrationToken,
     RoutingRuleIn,
     RoutingRuleOut,
+    alert_out,
+    columns_of,
 )
 from haetae.deps import Context, admin, viewer
 from haetae.errors import HaetaeError
@@ -27,7 +30,6 @@ from haetae.policy.routing import severity_problems
 
 router = APIRouter(tags=["alerts"])
 
-MAX_PAGE = 500
 # Ids are 32-bit integers in the database: a larger number is a 422, not a driver error.
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
@@ -103,15 +105,6 @@ def patch_integration(
     return out
 
 
-def alert_out(alert: Alert, integration: str, *, detail: bool = False) -> AlertOut:
-    shape = AlertDetail if detail else AlertOut
-    return shape.model_validate({**_columns(alert), "integration": integration})
-
-
-def _columns(alert: Alert) -> dict[str, object]:
-    return {c.key: getattr(alert, c.key) for c in Alert.__table__.columns}
-
-
 @router.get("/alerts", response_model=AlertPage)
 def list_alerts(
     ctx: Context = viewer,
@@ -119,7 +112,7 @@ def list_alerts(
     integration: str | None = Query(default=None, max_length=100, description="name"),
     status: str | None = Query(default=None, pattern="^(firing|acknowledged|resolved)$"),
     open: bool | None = Query(default=None, description="firing or acknowledged"),
-    limit: int = Query(default=50, ge=1, le=MAX_PAGE),
+    limit: int = Query(default=50, ge=1, le=ALERTS_MAX_PAGE),
     offset: int = Query(default=0, ge=0, le=1_000_000_000),
 ) -> AlertPage:
     """Alerts, newest first."""
@@ -161,11 +154,7 @@ def get_alert(alert_id: RowId, ctx: Context = viewer) -> AlertOut:
 
 
 def rule_out(row: RoutingRule) -> RoutingRuleOut:
-    return RoutingRuleOut.model_validate({**_rule_columns(row), "rule": row.definition})
-
-
-def _rule_columns(row: RoutingRule) -> dict[str, object]:
-    return {c.key: getattr(row, c.key) for c in RoutingRule.__table__.columns}
+    return RoutingRuleOut.model_validate({**columns_of(row), "rule": row.definition})
 
 
 def _check_rule(ctx: Context, body: RoutingRuleIn) -> None:

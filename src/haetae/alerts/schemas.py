@@ -7,10 +7,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from haetae.alerts.models import Alert
+from haetae.db import Base
 from haetae.inputs import Input
 from haetae.policy.routing import Rule
 
 IntegrationType = Literal["alertmanager", "grafana", "pagerduty", "generic"]
+ALERTS_MAX_PAGE = 500  # GET /api/v1/alerts and `haetae alerts list`
 
 
 class _Out(BaseModel):
@@ -94,3 +97,14 @@ class RoutingRuleOut(_Out):
     created_by: str
     created_at: datetime
     updated_at: datetime
+
+
+def columns_of(row: Base) -> dict[str, Any]:
+    """A row's column values by name, for an output model to validate."""
+    return {c.key: getattr(row, c.key) for c in row.__table__.columns}
+
+
+def alert_out(alert: Alert, integration: str, *, detail: bool = False) -> AlertOut:
+    """An alert as the API and the CLI show it; `detail` adds the raw payload."""
+    shape = AlertDetail if detail else AlertOut
+    return shape.model_validate({**columns_of(alert), "integration": integration})

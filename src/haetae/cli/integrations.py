@@ -18,7 +18,15 @@ from sqlalchemy.orm import Session
 
 from haetae.alerts import integrations as service
 from haetae.alerts.models import ALERT_STATUSES, INTEGRATION_TYPES, Alert, Integration
-from haetae.alerts.schemas import AlertDetail, AlertOut, AlertPage, IntegrationIn, IntegrationOut
+from haetae.alerts.schemas import (
+    ALERTS_MAX_PAGE,
+    AlertDetail,
+    AlertOut,
+    AlertPage,
+    IntegrationIn,
+    IntegrationOut,
+    alert_out,
+)
 from haetae.cli.common import (
     EXIT_CONFLICT,
     EXIT_INVALID,
@@ -234,16 +242,6 @@ def enable(name: NameArgument, base_url: BaseUrlOption = None, json_: JsonFlag =
 # Alerts
 
 
-MAX_PAGE = 500  # as GET /api/v1/alerts
-
-
-def alert_out(alert: Alert, integration: str, *, detail: bool = False) -> AlertOut:
-    """As the API shows it (haetae.alerts.routes.alert_out, without importing the web app)."""
-    shape = AlertDetail if detail else AlertOut
-    columns = {c.key: getattr(alert, c.key) for c in Alert.__table__.columns}
-    return shape.model_validate({**columns, "integration": integration})
-
-
 _STATUS_STYLE = {"firing": "red", "acknowledged": "yellow", "resolved": "green"}
 
 
@@ -256,7 +254,7 @@ def list_alerts(
         str | None, typer.Option("--incident", metavar="ID", help="Only this incident's.")
     ] = None,
     status: Annotated[str | None, typer.Option("--status", help=" | ".join(ALERT_STATUSES))] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=MAX_PAGE)] = 50,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=ALERTS_MAX_PAGE)] = 50,
     offset: Annotated[int, typer.Option("--offset", min=0)] = 0,
     json_: JsonFlag = False,
 ) -> None:
