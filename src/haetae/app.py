@@ -25,6 +25,7 @@ from haetae.db import Database
 from haetae.errors import ERROR_CODES, HaetaeError, envelope, error_answer
 from haetae.health import router as health_router
 from haetae.inputs import check_request_text
+from haetae.inputs import validation_error as invalid
 from haetae.migrations import upgrade_to_head
 from haetae.observability import Metrics, OperationsMiddleware, request_id_var, route_label
 from haetae.policy.loader import load_policy
@@ -158,15 +159,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        fields = [
-            {
-                "field": ".".join(str(p) for p in err["loc"] if p != "body"),
-                "message": err["msg"].removeprefix("Value error, "),
-            }
-            for err in exc.errors()
-        ]
-        summary = "; ".join(f"{f['field'] or 'body'}: {f['message']}" for f in fields[:5])
-        return _error(422, "VALIDATION_ERROR", summary, fields=fields)
+        refusal = invalid(exc.errors())
+        return _error(422, refusal.code, refusal.message, **refusal.details)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

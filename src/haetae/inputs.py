@@ -7,6 +7,7 @@ checks the database raises deep inside a request and the client gets a 500.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -25,18 +26,19 @@ def text_problem(value: str) -> str | None:
     return None
 
 
-def _check_text(value: Any) -> Any:
+def check_text(value: Any) -> Any:
+    """The value, if every text in it (nested too) follows the rule; else ValueError."""
     if isinstance(value, str):
         problem = text_problem(value)
         if problem:
             raise ValueError(problem)
     elif isinstance(value, list | tuple):
         for item in value:
-            _check_text(item)
+            check_text(item)
     elif isinstance(value, dict):
         for key, item in value.items():
-            _check_text(key)
-            _check_text(item)
+            check_text(key)
+            check_text(item)
     return value
 
 
@@ -48,7 +50,7 @@ class Input(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _clean_text(cls, value: Any) -> Any:
-        return _check_text(value)
+        return check_text(value)
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -68,3 +70,23 @@ def check_request_text(path: str, query: list[tuple[str, str]]) -> None:
         problem = text_problem(value)
         if problem:
             raise HaetaeError("VALIDATION_ERROR", f"{name} {problem}.", field=name)
+
+
+def validation_error(errors: Iterable[Mapping[str, Any]], prefix: str = "") -> HaetaeError:
+    """422 VALIDATION_ERROR naming each field Pydantic refused.
+
+    FastAPI starts a body field's location with "body"; the name leaves that out.
+    """
+    fields = [
+        {
+            "field": prefix + ".".join(str(p) for p in _without_body(tuple(err["loc"]))),
+            "message": str(err["msg"]).removeprefix("Value error, "),
+        }
+        for err in errors
+    ]
+    summary = "; ".join(f"{f['field'] or 'body'}: {f['message']}" for f in fields[:5])
+    return HaetaeError("VALIDATION_ERROR", summary, fields=fields)
+
+
+def _without_body(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    return loc[1:] if loc[:1] == ("body",) else loc

@@ -23,8 +23,8 @@ from haetae.alerts.senders import (
     parse_grafana,
     parse_pagerduty,
 )
-from haetae.errors import HaetaeError, envelope, error_answer
-from haetae.inputs import check_request_text
+from haetae.errors import HaetaeError, error_answer
+from haetae.inputs import check_request_text, check_text
 from haetae.observability import ROUTE_KEY, request_id_var
 
 router = APIRouter(tags=["ingest"])
@@ -64,39 +64,25 @@ def _sender(request: Request, token: str | None) -> Sender:
 def _limit(request: Request, sender: Sender) -> None:
     client = request.client.host if request.client else "unknown"
     wait = request.app.state.limiter.hit(sender.name, client)
-    if wait is not None:
-        seconds = max(1, int(wait + 0.999))
-        raise _RateLimited(seconds)
-
-
-class _RateLimited(HaetaeError):
-    def __init__(self, seconds: int) -> None:
-        super().__init__(
-            "RATE_LIMITED", f"Too many requests; retry in {seconds} s.", retry_after=seconds
+    if wait is not None:  # whole seconds, at least 1
+        raise HaetaeError(
+            "RATE_LIMITED", f"Too many requests; retry in {int(wait)} s.", retry_after=int(wait)
         )
-        self.retry_after = seconds
-
-
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
 
 
 async def _body(request: Request) -> Any:
     body = await request.body()
     data = load_json(body)
     # Cheap test first: a NUL can only come from the escape \u0000 in the JSON text.
-    if b"\\u0000" in body and _has_nul(data):
-        raise HaetaeError(
-            "VALIDATION_ERROR",
-            "Text with NUL (\\u0000) characters is not accepted.",
-            fields=[{"field": "body", "message": "contains a NUL character"}],
-        )
+    if b"\\u0000" in body:
+        try:
+            check_text(data)
+        except ValueError as exc:
+            raise HaetaeError(
+                "VALIDATION_ERROR",
+                f"Text {exc}.",
+                fields=[{"field": "body", "message": str(exc)}],
+            ) from None
     return data
 
 
@@ -190,17 +176,14 @@ class IngestFastPath:
 
 def _pagerduty_error(exc: HaetaeError) -> Response:
     """PagerDuty's error shape, so its clients understand it, with Haetae's envelope too."""
-    status = {"UNAUTHORIZED": "invalid event", "RATE_LIMITED": "throttle event"}.get(
-        exc.code, "invalid event"
-    )
+    status, answer, headers = error_answer(exc, request_id_var.get())
+    throttled = exc.code == "RATE_LIMITED"
     fields = exc.details.get("fields") or []
-    errors = [f"{f['field']}: {f['message']}" for f in fields] or [exc.message]
-    # PagerDuty answers 400 for an unknown routing key; Haetae keeps its 401.
     body = {
-        "status": status,
-        "message": "Event object is invalid" if exc.code != "RATE_LIMITED" else exc.message,
-        "errors": errors,
-        **envelope(exc.code, exc.message, request_id_var.get(), **exc.details),
+        "status": "throttle event" if throttled else "invalid event",
+        "message": exc.message if throttled else "Event object is invalid",
+        "errors": [f"{f['field']}: {f['message']}" for f in fields] or [exc.message],
+        **answer,
     }
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, _RateLimited) else None
-    return _json(body, 400 if exc.status == 422 else exc.status, headers)
+    # PagerDuty answers 400 for an invalid event; Haetae keeps its 401 for a wrong key.
+    return _json(body, 400 if status == 422 else status, headers)

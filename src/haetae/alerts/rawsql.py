@@ -44,11 +44,7 @@ class RawSQL:
 
     def executemany(self, template: str, columns: Sequence[str], rows: list[list[Any]]) -> None:
         """Run one statement for many rows; each value goes through its column's type."""
-        processors = [self._processors.get(c) for c in columns]
-        prepared = [
-            tuple(p(v) if p is not None else v for p, v in zip(processors, row, strict=True))
-            for row in rows
-        ]
+        prepared = [tuple(self.bind(columns, row)) for row in rows]
         sql = self._sql(template, len(columns))
         self.connection.exec_driver_sql(sql, prepared)
 

@@ -16,6 +16,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from haetae.errors import HaetaeError
+from haetae.inputs import validation_error
 
 EventAction = Literal["trigger", "acknowledge", "resolve"]
 # Go's zero time, which Alertmanager sends as endsAt while an alert fires.
@@ -279,18 +280,6 @@ def _invalid(where: str, message: str) -> HaetaeError:
     )
 
 
-def _from_validation(exc: ValidationError, prefix: str = "") -> HaetaeError:
-    fields = [
-        {
-            "field": prefix + ".".join(str(p) for p in err["loc"]),
-            "message": err["msg"].removeprefix("Value error, "),
-        }
-        for err in exc.errors(include_url=False, include_input=False)
-    ]
-    summary = "; ".join(f"{f['field'] or 'body'}: {f['message']}" for f in fields[:5])
-    return HaetaeError("VALIDATION_ERROR", summary, fields=fields)
-
-
 def load_json(body: bytes) -> Any:
     try:
         return orjson.loads(body)
@@ -322,7 +311,7 @@ def parse_alertmanager(data: Any, max_items: int) -> Delivery:
     try:
         payload = AMPayload.model_validate(data)
     except ValidationError as exc:
-        raise _from_validation(exc) from None
+        raise validation_error(exc.errors(include_url=False)) from None
     return _am_events(data, payload)
 
 
@@ -335,7 +324,7 @@ def parse_pagerduty(data: Any) -> tuple[str, AlertEvent]:
     try:
         event = PDEvent.model_validate(data)
     except ValidationError as exc:
-        raise _from_validation(exc) from None
+        raise validation_error(exc.errors(include_url=False)) from None
     return event.routing_key, _pd_event(data, event)
 
 
@@ -356,6 +345,8 @@ def parse_generic(data: Any, max_items: int) -> Delivery:
         try:
             alert = GenericAlert.model_validate(raw)
         except ValidationError as exc:
-            raise _from_validation(exc, f"{prefix}{index}." if prefix else "") from None
+            raise validation_error(
+                exc.errors(include_url=False), f"{prefix}{index}." if prefix else ""
+            ) from None
         events.append(_generic_event(raw, alert, index if prefix else None))
     return Delivery(events)

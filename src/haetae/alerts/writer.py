@@ -39,6 +39,7 @@ class IngestWriter:
         self._pending: list[tuple[Job, asyncio.Future[list[Outcome]]]] = []
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
+        self._isolate = 0  # after a failed batch, this many requests are written one by one
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="haetae-ingest")
 
     async def submit(self, job: Job) -> list[Outcome]:
@@ -74,8 +75,6 @@ class IngestWriter:
                 for (_, future), outcome in zip(batch, results, strict=True):
                     if not future.done():
                         future.set_result(outcome)
-
-    _isolate = 0  # after a failed batch, this many requests are written one at a time
 
     def _take(self) -> list[tuple[Job, asyncio.Future[list[Outcome]]]]:
         if self._isolate:
