@@ -45,9 +45,9 @@ def _presented_token(request: Request) -> str | None:
     return request.query_params.get("token") or None
 
 
-def _sender(request: Request, token: str | None) -> Sender:
+async def _sender(request: Request, token: str | None) -> Sender:
     try:
-        sender = request.app.state.tokens.lookup(token) if token else None
+        sender = await request.app.state.tokens.lookup(token) if token else None
     except SQLAlchemyError:
         # 503, not 500: senders retry it, and nothing was accepted.
         raise HaetaeError("NOT_READY", "The database is unavailable; send again.") from None
@@ -104,7 +104,7 @@ def _accepted(outcomes: list[Outcome], truncated: int = 0) -> Response:
 
 
 async def _ingest_webhook(request: Request, parse: Any) -> Response:
-    sender = _sender(request, _presented_token(request))
+    sender = await _sender(request, _presented_token(request))
     _limit(request, sender)
     delivery = parse(await _body(request), request.app.state.settings.ingest_max_batch_items)
     return _accepted(await _store(request, sender, delivery), delivery.truncated)
@@ -133,7 +133,7 @@ async def pagerduty_enqueue(request: Request) -> Response:
     """The PagerDuty Events API v2: `routing_key` is the integration's token."""
     try:
         routing_key, event = parse_pagerduty(await _body(request))
-        sender = _sender(request, routing_key)
+        sender = await _sender(request, routing_key)
         _limit(request, sender)
     except HaetaeError as exc:
         return _pagerduty_error(exc)

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from haetae.alerts.models import INTEGRATION_TYPES, Integration
 from haetae.db import Database
@@ -118,24 +119,28 @@ class TokenCache:
         self._entries: dict[str, tuple[Sender | None, float]] = {}
         self._lock = threading.Lock()
 
-    def lookup(self, token: str) -> Sender | None:
+    async def lookup(self, token: str) -> Sender | None:
         key = digest(token)
         entry = self._entries.get(key)
         now = time.monotonic()
         if entry is not None and entry[1] > now:
             return entry[0]
+        # In a worker thread: an unreachable database must not stall the event loop.
+        sender = await run_in_threadpool(self._load, key)
+        with self._lock:
+            if len(self._entries) > 10_000:  # bounded: random tokens cannot grow it forever
+                self._entries.clear()
+            self._entries[key] = (sender, now + self.ttl)
+        return sender
+
+    def _load(self, key: str) -> Sender | None:
         with self.database.session(write=False) as session:
             row = session.scalars(
                 select(Integration).where(
                     Integration.token_hash == key, Integration.disabled_at.is_(None)
                 )
             ).first()
-            sender = Sender(row.id, row.name, row.type) if row else None
-        with self._lock:
-            if len(self._entries) > 10_000:  # bounded: random tokens cannot grow it forever
-                self._entries.clear()
-            self._entries[key] = (sender, now + self.ttl)
-        return sender
+            return Sender(row.id, row.name, row.type) if row else None
 
     def forget(self) -> None:
         with self._lock:
