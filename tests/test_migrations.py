@@ -44,12 +44,12 @@ def test_downgrade_one_step_and_upgrade_keeps_every_row(fresh_database_url, poli
             )
         db.dispose()
         downgrade(fresh_database_url, "-1")
-        assert current(fresh_database_url) == "0002"
+        assert current(fresh_database_url) == "0004"
         engine = create_engine(fresh_database_url)
-        assert "alerts" not in inspect(engine).get_table_names()
+        assert "escalations" not in inspect(engine).get_table_names()
         engine.dispose()
         upgrade_to_head(fresh_database_url)
-        assert current(fresh_database_url) == "0003"
+        assert current(fresh_database_url) == "0004"
         with db.session() as session:
             kept = service.get_incident(session, incident.id)
             assert (kept.title, kept.severity) == ("DB disk full", "P1")

@@ -17,7 +17,8 @@ from haetae.policy.loader import (
     load_policy_file,
     parse_policy,
 )
-from haetae.policy.schema import ImpactLevel, Policy, Text, localized
+from haetae.policy.schema import ImpactLevel, Policy
+from haetae.policy.terms import Text, localized
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((REPO / "policies").glob("*.yaml"))

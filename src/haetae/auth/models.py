@@ -21,6 +21,7 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(320), nullable=True)
     role: Mapped[str] = mapped_column(String(16), default="responder")
     locale: Mapped[str] = mapped_column(String(8), default="en")
+    time_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)  # None: policy's
     password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -23,7 +23,8 @@ from haetae.config import ConfigError, Settings, load_settings
 from haetae.db import Database
 from haetae.errors import HaetaeError
 from haetae.policy.loader import PolicyError, load_policy
-from haetae.policy.schema import Policy, parse_duration
+from haetae.policy.schema import Policy
+from haetae.policy.terms import parse_duration
 
 # Exit codes scripts can rely on (documented in docs/cli.md).
 EXIT_OK = 0

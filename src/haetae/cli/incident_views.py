@@ -23,7 +23,8 @@ from haetae.incidents.schemas import (
     TimelineEventOut,
 )
 from haetae.incidents.views import present_detail
-from haetae.policy.schema import Policy, localized
+from haetae.policy.schema import Policy
+from haetae.policy.terms import localized
 from haetae.timeline import service as timeline
 
 _STATUS_STYLE = {

@@ -21,7 +21,8 @@ from haetae.cli.common import (
     say,
 )
 from haetae.policy.loader import PolicyError, load_policy_file
-from haetae.policy.schema import Policy, Target, localized
+from haetae.policy.schema import Policy, Target
+from haetae.policy.terms import localized
 
 policy_app = typer.Typer(help="Check and show incident policies.", no_args_is_help=True)
 

@@ -48,6 +48,8 @@ class Incident(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     next_update_due: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The next_update_due a reminder was sent for: one reminder per missed update.
+    update_reminded_for: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

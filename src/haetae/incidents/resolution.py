@@ -11,7 +11,8 @@ from haetae.errors import HaetaeError
 from haetae.incidents import roles, service
 from haetae.incidents.models import ConditionCheck, Incident, StatusUpdate
 from haetae.incidents.schemas import ConditionOut
-from haetae.policy.schema import Policy, localized
+from haetae.policy.schema import Policy
+from haetae.policy.terms import localized
 from haetae.timeline import service as timeline
 
 

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from haetae.errors import HaetaeError
 from haetae.incidents import service
 from haetae.incidents.models import RoleAssignment
-from haetae.policy.schema import Policy, localized
+from haetae.policy.schema import Policy
+from haetae.policy.terms import localized
 from haetae.timeline import service as timeline
 
 

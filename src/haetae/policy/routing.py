@@ -14,6 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from haetae.policy.terms import parse_duration
+
 Action = Literal["declare", "attach", "record"]
 OnResolve = Literal["monitoring", "resolved", "nothing"]
 
@@ -106,8 +108,6 @@ class Rule(_Strict):
     @field_validator("flap_window")
     @classmethod
     def _duration(cls, value: str) -> str:
-        from haetae.policy.schema import parse_duration
-
         parse_duration(value)
         return value
 
@@ -129,8 +129,6 @@ class Rule(_Strict):
 
     @property
     def flap(self) -> timedelta:
-        from haetae.policy.schema import parse_duration
-
         return parse_duration(self.flap_window)
 
 

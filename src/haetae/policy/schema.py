@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, time, timedelta
-from typing import Annotated, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     field_validator,
     model_validator,
 )
 
+from haetae.policy.escalation import EscalationSection
 from haetae.policy.routing import Routing, severity_problems
+from haetae.policy.terms import ID_PATTERN, Text, parse_duration
 
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 SPECIAL_TARGETS = ("next_business_day", "next_release")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -38,34 +35,6 @@ class PolicyReferenceError(ValueError):
     def __init__(self, problems: list[tuple[Loc, str]]) -> None:
         self.problems = problems
         super().__init__("; ".join(message for _, message in problems))
-
-
-def _text(value: object) -> object:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
-        return value
-    raise ValueError("must be text or a {locale: text} mapping such as {en: Major, ko: 주요}")
-
-
-# A label is plain text or a {locale: text} mapping.
-Text = Annotated[str | dict[str, str], BeforeValidator(_text)]
-
-
-def parse_duration(value: str) -> timedelta:
-    match = _DURATION.match(value)
-    if not match:
-        raise ValueError(f"'{value}' is not a duration like 90s, 15m, 2h or 1d")
-    amount, unit = match.groups()
-    return timedelta(**{_UNITS[unit]: int(amount)})
-
-
-def localized(text: Text, locale: str) -> str:
-    if isinstance(text, str):
-        return text
-    return text.get(locale) or text.get("en") or next(iter(text.values()), "")
 
 
 class _Strict(BaseModel):
@@ -209,6 +178,7 @@ class Policy(_Strict):
     business_hours: BusinessHours = Field(default_factory=BusinessHours)
     priority: Priority = Field(default_factory=Priority)
     routing: Routing = Field(default_factory=Routing)
+    escalation: EscalationSection = Field(default_factory=EscalationSection)
 
     @field_validator("timezone")
     @classmethod
@@ -274,6 +244,7 @@ class Policy(_Strict):
                 ((*where, *loc), message)
                 for loc, message in severity_problems(rule, severity_ids, category_ids)
             ]
+        problems += _escalation_problems(self.escalation, severity_ids, role_ids)
         if problems:
             raise PolicyReferenceError(problems)
         return self
@@ -315,6 +286,41 @@ class Policy(_Strict):
         if target.value == "next_business_day":
             return self.next_business_day(start)
         return None  # next_release has no clock time
+
+
+def _escalation_problems(
+    section: EscalationSection, severity_ids: list[str], role_ids: list[str]
+) -> list[tuple[Loc, str]]:
+    problems = _duplicates(("escalation", "policies"), [p.id for p in section.policies])
+    policy_ids = [p.id for p in section.policies]
+    for severity, slugs in section.by_severity.items():
+        if severity not in severity_ids:
+            problems.append(
+                (
+                    ("escalation", "by_severity", severity),
+                    f"'{severity}' is not a severity (one of: {', '.join(severity_ids)})",
+                )
+            )
+        for k, slug in enumerate(slugs):
+            if slug not in policy_ids:
+                problems.append(
+                    (
+                        ("escalation", "by_severity", severity, k),
+                        f"escalation policy '{slug}' is not in escalation.policies "
+                        f"(one of: {', '.join(policy_ids) or 'none'})",
+                    )
+                )
+    for i, spec in enumerate(section.policies):
+        for j, step in enumerate(spec.steps):
+            for k, target in enumerate(step.notify):
+                if target.role is not None and target.role not in role_ids:
+                    problems.append(
+                        (
+                            ("escalation", "policies", i, "steps", j, "notify", k, "role"),
+                            f"role '{target.role}' is not in roles (one of: {', '.join(role_ids)})",
+                        )
+                    )
+    return problems
 
 
 def _duplicates(where: Loc, ids: list[str], key: str = "id") -> list[tuple[Loc, str]]:

@@ -20,7 +20,8 @@ from haetae.i18n import N_
 from haetae.incidents import service as incidents
 from haetae.incidents.models import Incident
 from haetae.labels import EVENT_LABELS, STATUS_LABELS
-from haetae.policy.schema import Policy, localized
+from haetae.policy.schema import Policy
+from haetae.policy.terms import localized
 from haetae.timeline import service as timeline
 from haetae.timeline.models import TimelineEvent
 

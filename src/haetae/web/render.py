@@ -21,7 +21,8 @@ from haetae.labels import (
     SPECIAL_TARGETS,
     STATUS_LABELS,
 )
-from haetae.policy.schema import Policy, Target, Text, localized
+from haetae.policy.schema import Policy, Target
+from haetae.policy.terms import Text, localized
 from haetae.web.console import CSRF_FIELD, Console
 from haetae.web.forms import FIELD_LABELS
 

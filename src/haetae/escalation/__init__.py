@@ -1,0 +1,1 @@
+"""Escalation: policies (ordered steps), per-incident escalation state and the engine."""

@@ -1,0 +1,1 @@
+"""Notifications: the outbox, message templates, Apprise delivery and signed action links."""

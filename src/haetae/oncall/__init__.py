@@ -1,0 +1,1 @@
+"""On-call schedules: rotations in layers, overrides, hand-off notes and iCal feeds."""

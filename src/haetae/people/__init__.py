@@ -1,0 +1,1 @@
+"""People: contact methods, notification rules, teams and the services they own."""

@@ -1,0 +1,128 @@
+"""The shape of an escalation policy, shared by the policy file, `haetae apply` and the API.
+
+A policy is ordered steps; each step notifies targets, then waits before the next.
+`stop_on` says what ends it: an acknowledgement (paging the on-call) or the resolution
+(seed 001's time-based matrix, which keeps informing people while the incident is open).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from haetae.policy.terms import ID_PATTERN, Text, parse_duration
+
+TARGET_KINDS = ("oncall", "schedule", "user", "team", "service_team", "role")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Target(_Strict):
+    """Exactly one of:
+
+    - `oncall: primary`: the on-call (that layer) of the incident's services' schedules,
+      or of the policy's `escalation.default_schedule` when they have none;
+    - `schedule: SLUG` (+ `layer`): that schedule's current on-call;
+    - `user: USERNAME`;
+    - `team: SLUG` (+ `members: all|leads`);
+    - `service_team: all|leads`: the team owning the incident's services;
+    - `role: ROLE_ID`: whoever holds that incident role (the IC, ...).
+    """
+
+    oncall: str | None = None
+    schedule: str | None = None
+    layer: str = "primary"
+    user: str | None = None
+    team: str | None = None
+    members: Literal["all", "leads"] = "all"
+    service_team: Literal["all", "leads"] | None = None
+    role: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Target:
+        given = [kind for kind in TARGET_KINDS if getattr(self, kind) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "a target names exactly one of: "
+                + ", ".join(TARGET_KINDS)
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(kind for kind in TARGET_KINDS if getattr(self, kind) is not None)
+
+    def describe(self) -> str:
+        kind = self.kind
+        if kind == "oncall":
+            return f"on-call ({self.oncall})"
+        if kind == "schedule":
+            return f"schedule {self.schedule} ({self.layer})"
+        if kind == "team":
+            return f"team {self.team}" + (" leads" if self.members == "leads" else "")
+        if kind == "service_team":
+            return "service team" + (" leads" if self.service_team == "leads" else "")
+        return f"{kind} {getattr(self, kind)}"
+
+
+class Step(_Strict):
+    notify: list[Target] = Field(min_length=1)
+    # How long after this step the next one runs (ignored on the last step unless repeating).
+    wait: str = "15m"
+    # Shown in the message, e.g. seed 001's "consider external expert support".
+    note: Text = ""
+
+    @field_validator("wait")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @property
+    def wait_delta(self) -> timedelta:
+        return parse_duration(self.wait)
+
+
+class EscalationPolicySpec(_Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    name: Text = ""
+    description: Text = ""
+    stop_on: Literal["acknowledged", "resolved"] = "acknowledged"
+    # How many more times the steps run from the top after the last one (0: once).
+    repeat: int = Field(default=0, ge=0, le=20)
+    # How long after the incident starts the first step runs (seed 001's P2 matrix: 15m).
+    start_after: str = "0s"
+    steps: list[Step] = Field(min_length=1)
+
+    @field_validator("start_after")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @property
+    def start_delta(self) -> timedelta:
+        return parse_duration(self.start_after)
+
+
+class ChecklistItem(_Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    text: Text
+
+
+class EscalationSection(_Strict):
+    """The policy file's escalation rules: policies and which run for each severity."""
+
+    default_schedule: str = "oncall"
+    policies: list[EscalationPolicySpec] = Field(default_factory=list)
+    by_severity: dict[str, list[str]] = Field(default_factory=dict)
+    # Seed 001: the on-call hand-over checklist written at each shift change.
+    handoff_checklist: list[ChecklistItem] = Field(default_factory=list)
+
+    def policy(self, slug: str) -> EscalationPolicySpec | None:
+        return next((p for p in self.policies if p.id == slug), None)
