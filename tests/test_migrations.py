@@ -44,7 +44,7 @@ def test_downgrade_one_step_and_upgrade_keeps_every_row(fresh_database_url, poli
             )
         db.dispose()
         downgrade(fresh_database_url, "-1")
-        assert current(fresh_database_url) == "0004"
+        assert current(fresh_database_url) == "0003"
         engine = create_engine(fresh_database_url)
         assert "escalations" not in inspect(engine).get_table_names()
         engine.dispose()
