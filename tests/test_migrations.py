@@ -68,4 +68,4 @@ def test_downgrade_to_base_and_back_up(fresh_database_url):
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     engine.dispose()
     upgrade_to_head(fresh_database_url)
-    assert current(fresh_database_url) == "0003"
+    assert current(fresh_database_url) == "0004"
