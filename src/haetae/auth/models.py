@@ -22,6 +22,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default="responder")
     locale: Mapped[str] = mapped_column(String(8), default="en")
     time_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)  # None: policy's
+    # sha256 of the secret in the user's personal iCal feed URL; NULL: no feed
+    ical_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
