@@ -22,6 +22,8 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "SEVERITY_REQUIRED": (422, "Give a severity, or both business_impact and user_impact."),
     "UNKNOWN_ROLE": (422, "The role is not defined by the policy."),
     "UNKNOWN_CONDITION": (422, "The resolution condition is not defined for this severity."),
+    "UNKNOWN_USER": (422, "No user has that username."),
+    "UNKNOWN_TEAM": (422, "No team has that slug."),
     "RATE_LIMITED": (429, "Too many requests; retry after the Retry-After header's seconds."),
     "INTERNAL_ERROR": (
         500,
