@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from haetae.db import Base, UTCDateTime
@@ -42,9 +43,12 @@ class Notification(Base):
     # acknowledged: an ack or resolve cancels it while pending; resolved: only a resolve;
     # never: always sent (a resolution notice, a test).
     cancel_on: Mapped[str] = mapped_column(String(16), default="acknowledged")
-    locale: Mapped[str] = mapped_column(String(8), default="en")
-    subject: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text)
+    # What the message says is rendered when it is sent (the incident as it is then, in
+    # the recipient's language, with fresh ack links): `data` keeps the step's note and the
+    # like until then, subject and body keep what was sent.
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # A send whose outcome is unknown (the worker died mid-send) is retried once.

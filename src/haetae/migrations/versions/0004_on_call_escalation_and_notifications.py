@@ -239,7 +239,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("contact_method_id", sa.Integer(), nullable=True),
         sa.Column("cancel_on", sa.String(length=16), nullable=False),
-        sa.Column("locale", sa.String(length=8), nullable=False),
+        sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("subject", sa.String(length=300), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
