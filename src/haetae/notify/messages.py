@@ -173,6 +173,15 @@ def render(
         "recipient": recipient,
         "extra": _extra_view(extra, policy),
         "checklist": [localized(item.text, lang) for item in policy.escalation.handoff_checklist],
+        # Hand-over: who hands over to whom (extra "from"/"to", or "from_user"/"to_user").
+        "from_name": str(extra.get("from") or extra.get("from_user") or ""),
+        "to_name": str(extra.get("to") or extra.get("to_user") or ""),
+        # Update reminder: when the update was due (extra "due_at", else the incident's).
+        "due_at": (
+            _when(policy, extra["due_at"])
+            if isinstance(extra.get("due_at"), datetime)
+            else (_when(policy, incident.next_update_due) if incident is not None else "")
+        ),
     }
     text = _environment().get_template(f"{lang}/{kind}.txt").render(context)
     subject, _, body = text.strip("\n").partition("\n")
