@@ -86,6 +86,7 @@ def create_app(
     )
 
     from haetae.api import router as api_router
+    from haetae.notify.link_routes import router as action_link_router
     from haetae.web.routes import mount as mount_web
 
     @app.get("/docs", include_in_schema=False)
@@ -102,6 +103,7 @@ def create_app(
     app.include_router(ingest_router)
     app.include_router(api_router, prefix="/api/v1")
     mount_web(app)
+    app.include_router(action_link_router)
     return app
 
 
