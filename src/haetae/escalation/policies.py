@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from haetae.auth.models import User
 from haetae.errors import HaetaeError
 from haetae.escalation.models import EscalationPolicy
-from haetae.inputs import validation_error
+from haetae.inputs import check_text, validation_error
 from haetae.oncall.models import Schedule
 from haetae.people.models import Service, Team
 from haetae.policy.escalation import EscalationPolicySpec
@@ -132,6 +132,10 @@ def get_row(session: Session, slug: str) -> EscalationPolicy | None:
 
 
 def parse_spec(data: dict[str, Any], prefix: str = "") -> EscalationPolicySpec:
+    try:
+        check_text(data)
+    except ValueError as exc:
+        raise HaetaeError("VALIDATION_ERROR", f"{prefix or 'body'}: {exc}.") from None
     try:
         return EscalationPolicySpec.model_validate(data)
     except ValidationError as exc:
