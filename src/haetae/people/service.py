@@ -3,19 +3,16 @@ rules, and what the engine pages a person with."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-import apprise
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from haetae.auth.models import User
 from haetae.errors import HaetaeError
+from haetae.notify import delivery
 from haetae.oncall.schemas import check_zone
 from haetae.people.models import ContactMethod, NotificationRule
 
@@ -66,37 +63,6 @@ def update_profile(
 # Contact methods.
 
 
-class _HideUrls(logging.Filter):
-    """Apprise logs a URL it cannot parse, secrets and all; those lines are dropped."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "URL" not in str(record.msg)
-
-
-@contextmanager
-def _quiet_apprise() -> Iterator[None]:
-    logger = logging.getLogger("apprise")
-    hide = _HideUrls()
-    logger.addFilter(hide)
-    try:
-        yield
-    finally:
-        logger.removeFilter(hide)
-
-
-def check_url(url: str) -> str:
-    """The scheme of an Apprise URL Haetae can deliver to; ValueError otherwise. The message
-    never repeats the URL (it may hold a token)."""
-    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
-    if not scheme:
-        raise ValueError("is not an Apprise URL such as mailto://... or slack://...")
-    with _quiet_apprise():
-        plugin = apprise.Apprise.instantiate(url)
-    if plugin is None:
-        raise ValueError(f"is not a valid {scheme}:// URL for Apprise")
-    return scheme
-
-
 def mask_url(url: str) -> str:
     """What the API shows of a contact method's URL: the scheme and, when it is a real host
     name, the host: `mailto://***@example.com`, `json://hooks.example.com/***`, `slack://***`."""
@@ -119,10 +85,11 @@ def mask_url(url: str) -> str:
 
 
 def _url_kind(url: str) -> str:
+    """The URL's scheme, if Apprise can deliver to it; the refusal never repeats the URL."""
     try:
-        return check_url(url)
+        return delivery.check_url(url)
     except ValueError as exc:
-        raise HaetaeError("VALIDATION_ERROR", f"url {exc}.", field="url") from None
+        raise HaetaeError("VALIDATION_ERROR", f"url: {exc}", field="url") from None
 
 
 def contact_methods(session: Session, user: User) -> list[ContactMethod]:
