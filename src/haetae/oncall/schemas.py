@@ -112,3 +112,93 @@ class ScheduleSpec(_Strict):
     @classmethod
     def _zone(cls, value: str) -> str:
         return check_zone(value)
+
+
+# What the API answers
+
+
+class ScheduleOut(ScheduleSpec):
+    layers: list[str] = Field(default_factory=list)
+    ical_feed: bool = False  # whether a feed token exists (the URL is shown once)
+    created_at: datetime | None = None
+
+
+class ShiftOut(BaseModel):
+    schedule: str
+    layer: str
+    user: str
+    start: datetime
+    end: datetime
+    source: Literal["rotation", "override"]
+    rotation: str | None = None
+    override_id: int | None = None
+
+
+class OverrideOut(BaseModel):
+    id: int
+    schedule: str
+    layer: str
+    user: str
+    replaces: str | None
+    start: datetime
+    end: datetime
+    note: str
+    created_by: str
+    created_at: datetime
+
+
+class OnCallPerson(BaseModel):
+    username: str
+    display_name: str
+
+
+class OnCallOut(BaseModel):
+    """One layer of one schedule at a moment: who, since and until when (None: not within
+    90 days)."""
+
+    schedule: str
+    schedule_name: str
+    layer: str
+    users: list[OnCallPerson]
+    since: datetime | None
+    until: datetime | None
+
+
+class HandoffIn(_Strict):
+    layer: str = Field(default="primary", pattern=ID_PATTERN, max_length=32)
+    # The hand-off the note is about; None: the latest one at or before now.
+    shift_start: datetime | None = None
+    checklist: dict[str, bool] = Field(default_factory=dict)
+    body: str = Field(default="", max_length=20000)
+
+    @field_validator("shift_start")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("shift_start needs an offset, e.g. 2026-03-02T09:00+09:00")
+        return value
+
+
+class ChecklistAnswer(BaseModel):
+    id: str
+    text: str
+    done: bool
+
+
+class HandoffOut(BaseModel):
+    id: int
+    schedule: str
+    layer: str
+    shift_start: datetime
+    from_user: str | None
+    to_user: str | None
+    checklist: list[ChecklistAnswer]
+    body: str
+    author: str
+    created_at: datetime
+
+
+class IcalFeed(BaseModel):
+    """A new feed URL; it holds the secret and is shown this once."""
+
+    url: str

@@ -244,15 +244,31 @@ def on_call_now(
 def shift_changes(session: Session, *, start: datetime, end: datetime) -> list[ShiftChange]:
     """Every hand-off at a moment in [start, end), across all schedules and layers, by time.
     Going off duty (to nobody) and coming on (from nobody) count."""
+    changes = [
+        change
+        for schedule in list_schedules(session)
+        for change in changes_of(session, schedule.id, start=start, end=end)
+    ]
+    return sorted(changes, key=lambda c: (c.at, c.schedule_id, c.layer))
+
+
+def changes_of(
+    session: Session,
+    schedule_id: int,
+    *,
+    start: datetime,
+    end: datetime,
+    layer: str | None = None,
+) -> list[ShiftChange]:
+    """One schedule's hand-offs in [start, end), by time."""
     start, end = as_utc(start), as_utc(end)
     changes = []
-    for schedule in list_schedules(session):
-        found = timeline(session, schedule.id, start=start - _TICK, end=end)
-        for layer, pieces in found.items():
-            for at, before, after in _transitions(by_person(pieces), start - _TICK, end):
-                if start <= at < end and before != after:
-                    changes.append(ShiftChange(schedule.id, layer, at, before, after))
-    return sorted(changes, key=lambda c: (c.at, c.schedule_id, c.layer))
+    found = timeline(session, schedule_id, start=start - _TICK, end=end, layer=layer)
+    for name, pieces in found.items():
+        for at, before, after in _transitions(by_person(pieces), start - _TICK, end):
+            if start <= at < end and before != after:
+                changes.append(ShiftChange(schedule_id, name, at, before, after))
+    return sorted(changes, key=lambda c: (c.at, c.layer))
 
 
 def _transitions(
