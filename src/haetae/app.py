@@ -87,6 +87,8 @@ def create_app(
 
     from haetae.api import router as api_router
     from haetae.notify.link_routes import router as action_link_router
+    from haetae.oncall.routes import feeds as ical_feeds
+    from haetae.oncall.routes import router as oncall_router
     from haetae.web.routes import mount as mount_web
 
     @app.get("/docs", include_in_schema=False)
@@ -102,6 +104,8 @@ def create_app(
     app.include_router(health_router)
     app.include_router(ingest_router)
     app.include_router(api_router, prefix="/api/v1")
+    app.include_router(oncall_router, prefix="/api/v1")
+    app.include_router(ical_feeds)
     mount_web(app)
     app.include_router(action_link_router)
     return app
