@@ -25,6 +25,9 @@ from tests.support.pg import PostgresCluster
 from tests.support.server import RunningServer, start_server
 
 assert models  # every table registered
+# Servers built in tests run no background worker: a test that needs one starts its own
+# (tests/support/engine.py) so that it decides when due work runs.
+os.environ["HAETAE_RUN_WORKER"] = "false"
 ADMIN_KEY = "test-admin-key-0123456789abcdef"
 JWT_SECRET = "test-jwt-secret-that-is-long-enough-0123456789"
 BACKEND = os.environ.get("TEST_DB", "sqlite")

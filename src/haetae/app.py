@@ -30,6 +30,7 @@ from haetae.migrations import upgrade_to_head
 from haetae.observability import Metrics, OperationsMiddleware, request_id_var, route_label
 from haetae.policy.loader import load_policy
 from haetae.policy.schema import Policy
+from haetae.worker import Worker, config_from
 
 log = logging.getLogger("haetae")
 
@@ -52,7 +53,12 @@ def create_app(
         if should_migrate:
             upgrade_to_head(db.url)
         log.info("haetae started", extra={"f_policy": policy.name, "f_version": __version__})
+        worker = None
+        if settings.run_worker:
+            worker = Worker(db, lambda: _app.state.policy, config_from(settings)).start()
         yield
+        if worker is not None:
+            worker.stop()
         _app.state.writer.close()
         _app.state.limiter.close()
         db.dispose()

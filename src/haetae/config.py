@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_JWT_SECRET_BYTES = 32
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
 class ConfigError(Exception):
@@ -36,6 +37,12 @@ class Settings(BaseSettings):
     ingest_client_rate_limit: str = Field(
         default="12000/minute", alias="INGEST_RATE_LIMIT_PER_CLIENT"
     )
+    # The worker (escalation steps, reminders, notification delivery).
+    engine_senders: int = Field(default=16, alias="ENGINE_SENDERS", gt=0, le=256)
+    engine_lease_seconds: float = Field(default=30.0, alias="ENGINE_LEASE_SECONDS", gt=0)
+    notify_timeout_seconds: float = Field(default=10.0, alias="NOTIFY_TIMEOUT_SECONDS", gt=0)
+    # Test hook: a sender waits this long between claiming a message and sending it.
+    engine_pause_before_send: float = Field(default=0.0, alias="HAETAE_PAUSE_BEFORE_SEND")
 
     @field_validator("log_level")
     @classmethod
@@ -47,6 +54,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'haetae.db').resolve()}"
+
+    @property
+    def base_url(self) -> str:
+        """Where people reach this Haetae (links in notifications, webhook URLs)."""
+        return (self.public_url or DEFAULT_BASE_URL).rstrip("/")
 
     @property
     def is_sqlite(self) -> bool:

@@ -94,6 +94,38 @@ def demo(
     _run(host, port)
 
 
+@app.command()
+def worker(
+    once: bool = typer.Option(False, "--once", help="run what is due now, then exit"),
+) -> None:
+    """Run a background worker: escalation steps, update reminders, hand-off notices and
+    notification delivery. `haetae serve` runs one already; run more for capacity
+    (PostgreSQL shares the work between them; on SQLite one works at a time)."""
+    import signal
+
+    from haetae.cli.common import database, policy
+    from haetae.observability import configure_logging
+    from haetae.worker import Worker, config_from
+
+    config = config_or_exit(check=True)
+    configure_logging(config.log_level)
+    with database(config) as db:
+        running = Worker(db, policy(config), config_from(config))
+        if once:
+            cycle = running.run_once()
+            console.print(
+                f"{len(cycle.steps)} escalation steps, {cycle.reminders} reminders, "
+                f"{cycle.claimed} notifications handed to senders"
+            )
+            return
+        signal.signal(signal.SIGTERM, lambda *_: running.stop())
+        console.print(f"worker {running.name} running; Ctrl-C stops it")
+        try:
+            running.run()
+        except KeyboardInterrupt:
+            running.stop()
+
+
 @contextmanager
 def _migrations() -> Iterator[str]:
     """The database URL for a migration command; failures exit with one clear line."""

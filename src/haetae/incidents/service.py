@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from haetae.errors import HaetaeError
+from haetae.escalation import service as escalation
 from haetae.incidents import lifecycle
 from haetae.incidents.models import Incident, IncidentCounter
 from haetae.incidents.schemas import IncidentDeclare, IncidentPatch
@@ -178,6 +179,7 @@ def declare_incident(
         business_impact=incident.business_impact,
         user_impact=incident.user_impact,
     )
+    escalation.start(session, policy, incident, now=now)
     return incident
 
 

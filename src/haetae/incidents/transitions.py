@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from haetae.errors import HaetaeError
+from haetae.escalation import service as escalation
 from haetae.incidents import lifecycle, resolution, roles, service
 from haetae.incidents.models import Incident
 from haetae.policy.schema import Policy
@@ -26,6 +27,7 @@ def acknowledge(session: Session, incident_id: str, *, by: str, now: datetime) -
             at=now,
             summary=f"Acknowledged by {by}",
         )
+        escalation.stop(session, incident.id, reason="acknowledged", actor=by, now=now)
     return incident
 
 
@@ -74,6 +76,7 @@ def transition(
                 unmet=[c.id for c in unmet],
                 reason=reason,
             )
+    acknowledged_before = incident.acknowledged_at is not None
     _apply_status(policy, incident, to, now, acknowledges=acknowledges)
     timeline.record(
         session,
@@ -84,6 +87,13 @@ def transition(
         summary=f"{current} -> {to}" + (f": {reason}" if reason else ""),
         **{"from": current, "to": to, "reason": reason},
     )
+    if to in ("resolved", "closed", "canceled"):
+        if current not in ("resolved", "closed", "canceled"):
+            escalation.stop(session, incident.id, reason="resolved", actor=actor, now=now)
+    elif current == "resolved":  # reopened: page again from the top
+        escalation.start(session, policy, incident, now=now)
+    elif incident.acknowledged_at is not None and not acknowledged_before:
+        escalation.stop(session, incident.id, reason="acknowledged", actor=actor, now=now)
     return incident
 
 

@@ -1,0 +1,115 @@
+"""Turning claimed outbox rows into messages: the text in the recipient's language, the
+incident as it is now, fresh one-use ack and resolve links."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from haetae.auth.models import User
+from haetae.incidents.models import Incident
+from haetae.notify import links, messages
+from haetae.notify.outbox import Claimed
+from haetae.oncall.models import Schedule
+from haetae.policy.schema import Policy
+from haetae.policy.terms import localized
+
+LINK_TTL = timedelta(hours=24)
+LINKED_KINDS = ("page", "escalation", "bundle")
+
+
+def prepare(
+    session: Session,
+    claimed: list[Claimed],
+    *,
+    policy: Policy,
+    public_url: str,
+    secret: str,
+    now: datetime,
+) -> None:
+    """Fill in each claimed message's subject and body (in the claim's transaction, so the
+    links it issues commit with the claim)."""
+    user_ids = {c.user_id for c in claimed if c.user_id is not None}
+    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
+    for item in claimed:
+        user = users.get(item.user_id) if item.user_id is not None else None
+        incident = session.get(Incident, item.incident_id) if item.incident_id else None
+        ack_url = resolve_url = None
+        if incident is not None and item.kind in LINKED_KINDS:
+            ack_url, resolve_url = (
+                links.link_url(
+                    public_url,
+                    links.issue(
+                        session,
+                        incident_id=incident.id,
+                        action=action,
+                        user_id=item.user_id,
+                        now=now,
+                        ttl=LINK_TTL,
+                        secret=secret,
+                    ),
+                )
+                for action in ("acknowledge", "resolve")
+            )
+        message = messages.render(
+            item.kind,
+            incident=incident,
+            policy=policy,
+            locale=item.locale,
+            public_url=public_url,
+            note=_note(item.data.get("note"), item.locale),
+            ack_url=ack_url,
+            resolve_url=resolve_url,
+            recipient=(user.display_name or user.username) if user else "",
+            extra=_extra(session, item, now=now),
+        )
+        item.subject, item.body = message.subject, message.body
+
+
+def _note(note: Any, locale: str) -> str:
+    if isinstance(note, str | dict) and note:
+        return localized(note, locale)
+    return ""
+
+
+def _extra(session: Session, item: Claimed, *, now: datetime) -> dict[str, Any]:
+    if item.kind == "bundle":
+        incidents = {
+            i.id: i
+            for i in session.scalars(
+                select(Incident).where(
+                    Incident.id.in_({n.incident_id for n in item.bundled} | {item.incident_id})
+                )
+            )
+        }
+        items = []
+        for incident_id in dict.fromkeys(
+            [item.incident_id, *(n.incident_id for n in item.bundled)]
+        ):
+            incident = incidents.get(incident_id or "")
+            items.append(
+                f"{incident.id} [{incident.severity}] {incident.title}" if incident else "(notice)"
+            )
+        return {"items": items, "count": len(item.bundled) + 1}
+    if item.kind == "handoff":
+        data = item.data
+        names = {
+            u.id: u.display_name or u.username
+            for u in session.scalars(
+                select(User).where(User.id.in_([data.get("from_user_id"), data.get("to_user_id")]))
+            )
+        }
+        schedule = session.get(Schedule, data.get("schedule_id"))
+        return {
+            "schedule": schedule.name or schedule.slug if schedule else "",
+            "layer": data.get("layer", ""),
+            "at": datetime.fromisoformat(data["at"]) if data.get("at") else now,
+            "from_user": names.get(data.get("from_user_id") or 0, ""),
+            "to_user": names.get(data.get("to_user_id") or 0, ""),
+        }
+    if item.kind == "update_reminder" and item.data.get("due_at"):
+        return {"due_at": datetime.fromisoformat(item.data["due_at"])}
+    return dict(item.data)
