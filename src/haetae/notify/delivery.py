@@ -8,6 +8,7 @@ what went wrong comes back in SendResult.error, scrubbed.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import threading
@@ -49,11 +50,33 @@ def _scheme(url: str) -> str | None:
 
 _quiet_lock = threading.Lock()
 _quieted = False
+# The secret parts of the URLs being sent right now. Apprise delivers from its own threads,
+# so this is shared, not thread-local; scrubbing another send's secrets too costs nothing.
+_active_secrets: dict[int, list[str]] = {}
+_secrets_lock = threading.Lock()
+_send_ids = itertools.count()
 
 
 class _DropDebug(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         return record.levelno > logging.DEBUG
+
+
+class _ScrubSecrets(logging.Filter):
+    """Rewrites Apprise's records before any handler sees them (its result capture too)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        with _secrets_lock:
+            secrets = sorted(
+                {s for group in _active_secrets.values() for s in group}, key=len, reverse=True
+            )
+        if secrets:
+            try:
+                message = record.getMessage()
+            except (TypeError, ValueError):
+                message = str(record.msg)
+            record.msg, record.args = _scrub(message, secrets), None
+        return True
 
 
 def _quiet_library_logs() -> None:
@@ -63,9 +86,9 @@ def _quiet_library_logs() -> None:
         if _quieted:
             return
         apprise_log = logging.getLogger("apprise")
+        apprise_log.addFilter(_ScrubSecrets())
+        # Its lines stay out of the application's log: send() logs its own, masked.
         apprise_log.propagate = False
-        if not apprise_log.handlers:
-            apprise_log.addHandler(logging.NullHandler())
         logging.getLogger("urllib3.connectionpool").addFilter(_DropDebug())
         _quieted = True
 
@@ -156,10 +179,21 @@ def send(url: str, *, subject: str, body: str, idem_key: str, timeout: float = 1
     ok: delivered. retryable: worth trying again later (unreachable, timeout, 5xx, 429).
     A timeout does not prove the message was not delivered; receivers that see the same
     X-Haetae-Idempotency-Key twice can drop the second."""
-    masked = mask(url)
-    scheme = _scheme(url or "")
+    key = next(_send_ids)
+    with _secrets_lock:
+        _active_secrets[key] = _secrets_of(url or "")
     try:
-        plugin = _instantiate(url or "", timeout)
+        return _send(url or "", subject=subject, body=body, idem_key=idem_key, timeout=timeout)
+    finally:
+        with _secrets_lock:
+            _active_secrets.pop(key, None)
+
+
+def _send(url: str, *, subject: str, body: str, idem_key: str, timeout: float) -> SendResult:
+    masked = mask(url)
+    scheme = _scheme(url)
+    try:
+        plugin = _instantiate(url, timeout)
     except Exception as exc:  # a plugin refusing its arguments: a configuration problem
         log.warning(
             "notification URL refused",
