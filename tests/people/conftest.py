@@ -1,0 +1,39 @@
+"""Clients signed in as particular people, talking HTTP to the running server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+
+from haetae.auth import service as auth
+from haetae.clock import utcnow
+from haetae.db import Database
+from tests.support.server import RunningServer
+
+AsUser = Callable[..., httpx.Client]
+
+
+@pytest.fixture
+def as_user(server: RunningServer, db: Database) -> Iterator[AsUser]:
+    """`as_user("kim", role="responder")`: a new user and a client using their API key."""
+    clients: list[httpx.Client] = []
+
+    def make(username: str, role: str = "responder", **fields: str) -> httpx.Client:
+        with db.session() as session:
+            user = auth.create_user(
+                session, username=username, password=None, role=role, now=utcnow(), **fields
+            )
+            _, key = auth.create_api_key(
+                session, name=f"{username}-key", role=role, now=utcnow(), user=user
+            )
+        client = httpx.Client(
+            base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
+        )
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
