@@ -93,8 +93,8 @@ def _page(
         action_title=(console.gettext(ACTION_TITLES[found.action]) if found is not None else ""),
         **data,
     )
-    # The token is the credential: no referrer to other sites, no indexing.
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # The token is the credential: not indexed (the app's Referrer-Policy already keeps it
+    # from other sites).
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
