@@ -174,10 +174,11 @@ def db_current() -> None:
 
 
 def _register() -> None:
-    from haetae.cli import incidents, integrations, policy, users
+    from haetae.cli import incidents, integrations, oncall, policy, users
 
     incidents.register(app)
     integrations.register(app)
+    oncall.register(app)
     policy.register(app)
     users.register(app)
 
