@@ -1,0 +1,467 @@
+"""`haetae apply`: make the database say what a config file says, in the caller's one
+transaction. First every reference is checked (and names defined in the same file count),
+then the differences are worked out, then only those are written."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from haetae.alerts import integrations as integration_service
+from haetae.alerts.models import Integration, RoutingRule
+from haetae.alerts.schemas import RoutingRuleIn
+from haetae.auth import service as auth
+from haetae.auth.models import User
+from haetae.configfile import export
+from haetae.configfile.schema import (
+    SECTIONS,
+    ConfigError,
+    ConfigProblem,
+    LoadedConfig,
+    Loc,
+    UserSpec,
+)
+from haetae.errors import HaetaeError
+from haetae.escalation import policies
+from haetae.escalation.models import EscalationPolicy
+from haetae.oncall import service as oncall
+from haetae.oncall.models import Schedule
+from haetae.people import service as people
+from haetae.people import teams
+from haetae.people.models import NotificationRule, Team
+from haetae.policy.routing import severity_problems
+from haetae.policy.schema import Policy
+
+KINDS = {
+    "users": "user",
+    "teams": "team",
+    "schedules": "schedule",
+    "escalation_policies": "escalation_policy",
+    "services": "service",
+    "integrations": "integration",
+    "routing_rules": "routing_rule",
+}
+SIGNS = {"create": "+", "update": "~", "unchanged": "=", "remove": "-"}
+# What --prune does to something the file no longer names, when it is not a deletion:
+# people keep their history and alerts keep their integration.
+REMOVAL = {"users": "deactivate", "integrations": "disable"}
+
+
+@dataclass(frozen=True)
+class Change:
+    section: str
+    name: str
+    action: str  # create | update | unchanged | remove
+    fields: tuple[str, ...] = ()
+    index: int | None = None  # the item's position in the file's section
+
+    @property
+    def kind(self) -> str:
+        return KINDS[self.section]
+
+    def __str__(self) -> str:
+        text = f"{SIGNS[self.action]} {self.kind} {self.name}"
+        if self.fields:
+            text += ": " + ", ".join(self.fields)
+        if self.action == "remove" and self.section in REMOVAL:
+            text += f" ({REMOVAL[self.section]})"
+        return text
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "action": self.action,
+            "fields": list(self.fields),
+        }
+
+
+@dataclass
+class ApplyResult:
+    changes: list[Change]
+    # New integrations' tokens: shown once, only their hash is stored.
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def count(self, action: str) -> int:
+        return sum(1 for c in self.changes if c.action == action)
+
+    @property
+    def changed(self) -> bool:
+        return any(c.action != "unchanged" for c in self.changes)
+
+    def summary(self) -> str:
+        return (
+            f"{self.count('create')} to create, {self.count('update')} to update, "
+            f"{self.count('remove')} to remove, {self.count('unchanged')} unchanged"
+        )
+
+
+def _names(loaded: LoadedConfig, section: str) -> list[str]:
+    return [_name_of(section, item) for item in getattr(loaded.config, section)]
+
+
+def _name_of(section: str, item: Any) -> str:
+    if section == "users":
+        return str(item.username)
+    if section == "integrations":
+        return str(item.name)
+    if section == "routing_rules":
+        return str(item.rule.name)
+    return str(item.id)
+
+
+def _name_field(section: str) -> Loc:
+    return {
+        "users": ("username",),
+        "integrations": ("name",),
+        "routing_rules": ("rule", "name"),
+    }.get(section, ("id",))
+
+
+# References.
+
+
+def _existing(session: Session, section: str) -> set[str]:
+    column: Any = {
+        "users": User.username,
+        "teams": Team.slug,
+        "schedules": Schedule.slug,
+        "escalation_policies": EscalationPolicy.slug,
+    }[section]
+    return set(session.scalars(select(column)))
+
+
+def reference_problems(
+    session: Session, policy: Policy, loaded: LoadedConfig, *, prune: bool
+) -> list[ConfigProblem]:
+    """Duplicates within a section, and names of users, teams, schedules, escalation
+    policies, severities and roles that neither the file nor the database has. With
+    `prune`, the database's count only for sections the file leaves out."""
+    config = loaded.config
+    problems: list[ConfigProblem] = []
+    known: dict[str, set[str]] = {}
+    for section in SECTIONS:
+        names = _names(loaded, section)
+        seen: set[str] = set()
+        for i, name in enumerate(names):
+            if name in seen:
+                problems.append(
+                    loaded.problem(
+                        (section, i, *_name_field(section)),
+                        f"'{name}' is defined twice in {section}",
+                    )
+                )
+            seen.add(name)
+        if section in ("users", "teams", "schedules", "escalation_policies"):
+            from_db = set() if prune and section in config.sections else _existing(session, section)
+            known[section] = seen | from_db
+    known["escalation_policies"] |= {p.id for p in policy.escalation.policies}
+    role_ids = [r.id for r in policy.roles]
+    severity_ids = [s.id for s in policy.severities]
+    category_ids = [c.id for c in policy.categories]
+
+    def need(loc: Loc, section: str, name: str | None, what: str) -> None:
+        if name is not None and name not in known[section]:
+            problems.append(loaded.problem(loc, f"unknown {what} '{name}'"))
+
+    for i, team in enumerate(config.teams):
+        for group in ("members", "leads"):
+            for k, username in enumerate(getattr(team, group)):
+                need(("teams", i, group, k), "users", username, "user")
+    for i, schedule in enumerate(config.schedules):
+        need(("schedules", i, "team"), "teams", schedule.team, "team")
+        for j, rotation in enumerate(schedule.rotations):
+            for k, username in enumerate(rotation.participants):
+                need(("schedules", i, "rotations", j, "participants", k), "users", username, "user")
+    for i, spec in enumerate(config.escalation_policies):
+        for j, step in enumerate(spec.steps):
+            for k, target in enumerate(step.notify):
+                loc: Loc = ("escalation_policies", i, "steps", j, "notify", k, target.kind)
+                need(loc, "users", target.user, "user")
+                need(loc, "teams", target.team, "team")
+                need(loc, "schedules", target.schedule, "schedule")
+                if target.role is not None and target.role not in role_ids:
+                    problems.append(
+                        loaded.problem(
+                            loc, f"unknown role '{target.role}' (one of: {', '.join(role_ids)})"
+                        )
+                    )
+    for i, service in enumerate(config.services):
+        need(("services", i, "team"), "teams", service.team, "team")
+        need(("services", i, "schedule"), "schedules", service.schedule, "schedule")
+        for severity, slugs in service.escalation.items():
+            if severity not in severity_ids:
+                problems.append(
+                    loaded.problem(
+                        ("services", i, "escalation", severity),
+                        f"'{severity}' is not a severity (one of: {', '.join(severity_ids)})",
+                    )
+                )
+            for k, slug in enumerate(slugs):
+                need(
+                    ("services", i, "escalation", severity, k),
+                    "escalation_policies",
+                    slug,
+                    "escalation policy",
+                )
+    for i, routing in enumerate(config.routing_rules):
+        for where, message in severity_problems(routing.rule, severity_ids, category_ids):
+            problems.append(loaded.problem(("routing_rules", i, "rule", *where), message))
+    return problems
+
+
+# The plan.
+
+
+def desired_state(loaded: LoadedConfig) -> export.State:
+    config = loaded.config
+    state: export.State = {section: {} for section in config.sections}
+    for user in config.users:
+        state["users"][user.username] = _user_form(user)
+    for team in config.teams:
+        state["teams"][team.id] = export.team_form(team)
+    for schedule in config.schedules:
+        state["schedules"][schedule.id] = export.schedule_form(schedule)
+    for spec in config.escalation_policies:
+        state["escalation_policies"][spec.id] = export.policy_form(spec)
+    for service in config.services:
+        state["services"][service.id] = export.service_form(service)
+    for integration in config.integrations:
+        state["integrations"][integration.name] = integration.model_dump(mode="json")
+    for rule in config.routing_rules:
+        state["routing_rules"][rule.rule.name] = _rule_form(rule)
+    return state
+
+
+def _user_form(user: UserSpec) -> dict[str, Any]:
+    form: dict[str, Any] = {
+        "username": user.username,
+        "name": user.name or user.username,
+        "email": user.email or None,
+        "time_zone": user.time_zone,
+        "locale": user.locale,
+        "role": user.role,
+        "active": user.active,
+    }
+    if user.contact_methods is not None:
+        form["contact_methods"] = [c.model_dump(mode="json") for c in user.contact_methods]
+    if user.notification_rules is not None:
+        rules = {(r.contact, r.minutes) for r in user.notification_rules}
+        form["notification_rules"] = sorted(
+            ({"contact": c, "after": export.minutes_text(m)} for c, m in rules),
+            key=export.rule_order,
+        )
+    return form
+
+
+def _rule_form(rule: RoutingRuleIn) -> dict[str, Any]:
+    return {
+        "rule": rule.rule.model_dump(mode="json", by_alias=True, exclude_defaults=True),
+        "position": rule.position,
+        "enabled": rule.enabled,
+    }
+
+
+def plan(session: Session, loaded: LoadedConfig, *, prune: bool) -> list[Change]:
+    desired = desired_state(loaded)
+    current = export.current_state(session, loaded.config.sections)
+    changes: list[Change] = []
+    for section in loaded.config.sections:
+        have = current[section]
+        for index, (name, wanted) in enumerate(desired[section].items()):
+            if name not in have:
+                changes.append(Change(section, name, "create", index=index))
+                continue
+            fields = tuple(k for k, v in wanted.items() if have[name].get(k) != v)
+            changes.append(
+                Change(section, name, "update" if fields else "unchanged", fields, index)
+            )
+        if prune:
+            for name, item in have.items():
+                if name in desired[section]:
+                    continue
+                if section == "users" and not item["active"]:
+                    continue  # already deactivated
+                if section == "integrations" and not item["enabled"]:
+                    continue
+                changes.append(Change(section, name, "remove"))
+    return changes
+
+
+# Writing.
+
+
+def _set(row: object, **values: object) -> None:
+    for key, value in values.items():
+        if getattr(row, key) != value:
+            setattr(row, key, value)
+
+
+def _write_user(session: Session, spec: UserSpec, *, now: datetime) -> None:
+    user = session.scalars(select(User).where(User.username == spec.username)).first()
+    if user is None:
+        # No password: the person signs in once an admin sets one (haetae user passwd).
+        user = auth.create_user(
+            session,
+            username=spec.username,
+            password=None,
+            role=spec.role,
+            display_name=spec.name,
+            email=spec.email,
+            locale=spec.locale,
+            now=now,
+        )
+    _set(
+        user,
+        display_name=spec.name or spec.username,
+        email=spec.email or None,
+        locale=spec.locale,
+        role=spec.role,
+        time_zone=spec.time_zone,
+        active=spec.active,
+    )
+    session.flush()
+    if spec.contact_methods is not None:
+        existing = {m.name: m for m in people.contact_methods(session, user)}
+        for position, contact in enumerate(spec.contact_methods):
+            method = existing.pop(contact.name, None)
+            if method is None:
+                people.add_contact_method(
+                    session,
+                    user,
+                    name=contact.name,
+                    url=contact.url,
+                    position=position,
+                    enabled=contact.enabled,
+                    now=now,
+                )
+            else:
+                people.update_contact_method(
+                    session,
+                    method,
+                    user,
+                    url=contact.url,
+                    position=position,
+                    enabled=contact.enabled,
+                )
+        for gone in existing.values():
+            people.delete_contact_method(session, gone)
+    if spec.notification_rules is not None:
+        methods = {m.name: m.id for m in people.contact_methods(session, user)}
+        wanted = {(methods[r.contact], r.minutes) for r in spec.notification_rules}
+        for rule, _ in people.notification_rules(session, user):
+            key = (rule.contact_method_id, rule.delay_minutes)
+            if key in wanted:
+                wanted.discard(key)
+            else:
+                session.execute(delete(NotificationRule).where(NotificationRule.id == rule.id))
+        for method_id, minutes in sorted(wanted):
+            people.add_notification_rule(
+                session, user, contact_method_id=method_id, delay_minutes=minutes
+            )
+
+
+def _write_integration(
+    session: Session, spec: Any, *, actor: str, now: datetime, tokens: dict[str, str]
+) -> None:
+    row = session.scalars(select(Integration).where(Integration.name == spec.name)).first()
+    if row is None:
+        row, token = integration_service.create_integration(
+            session, name=spec.name, type=spec.type, actor=actor, now=now
+        )
+        tokens[spec.name] = token
+    _set(row, type=spec.type)
+    integration_service.set_enabled(row, spec.enabled, now=now)
+    session.flush()
+
+
+def _write_rule(session: Session, spec: RoutingRuleIn, *, actor: str, now: datetime) -> None:
+    form = _rule_form(spec)
+    row = session.scalars(select(RoutingRule).where(RoutingRule.name == spec.rule.name)).first()
+    if row is None:
+        row = RoutingRule(name=spec.rule.name, created_by=actor, created_at=now, definition={})
+        session.add(row)
+    row.definition = form["rule"]
+    row.position = spec.position
+    row.enabled = spec.enabled
+    row.updated_at = now
+    session.flush()
+
+
+def _remove(session: Session, section: str, name: str, *, now: datetime) -> None:
+    if section == "users":
+        people.get_user(session, name).active = False
+    elif section == "teams":
+        teams.delete_team(session, teams.get_team(session, name))
+    elif section == "schedules":
+        oncall.delete_schedule(session, oncall.get_schedule(session, name))
+    elif section == "escalation_policies":
+        policies.delete_policy(session, name)
+    elif section == "services":
+        teams.delete_service(session, teams.get_service(session, name))
+    elif section == "integrations":
+        integration_service.set_enabled(
+            integration_service.get_integration(session, name), False, now=now
+        )
+    elif section == "routing_rules":
+        row = session.scalars(select(RoutingRule).where(RoutingRule.name == name)).one()
+        session.delete(row)
+    session.flush()
+
+
+def _loc_of(field_path: object) -> Loc:
+    if not isinstance(field_path, str) or not field_path:
+        return ()
+    return tuple(int(p) if p.isdigit() else p for p in field_path.split("."))
+
+
+def apply_config(
+    session: Session,
+    policy: Policy,
+    loaded: LoadedConfig,
+    *,
+    actor: str,
+    now: datetime,
+    prune: bool = False,
+) -> ApplyResult:
+    """Check the file, then create, update (and with `prune` remove) what differs, in the
+    caller's transaction. Raises ConfigError naming file, line and field; the caller rolls
+    back (for a dry run, it rolls back on success too)."""
+    problems = reference_problems(session, policy, loaded, prune=prune)
+    if problems:
+        raise ConfigError(problems)
+    changes = plan(session, loaded, prune=prune)
+    result = ApplyResult(changes)
+    config = loaded.config
+    writers: dict[str, Callable[[Any], object]] = {
+        "users": lambda spec: _write_user(session, spec, now=now),
+        "teams": lambda spec: teams.put_team(session, spec, now=now),
+        "schedules": lambda spec: oncall.put_schedule(session, spec, now=now),
+        "escalation_policies": lambda spec: policies.put_policy(
+            session, policy, spec, now=now, check_references=False
+        ),
+        "services": lambda spec: teams.put_service(session, policy, spec, now=now, check=False),
+        "integrations": lambda spec: _write_integration(
+            session, spec, actor=actor, now=now, tokens=result.tokens
+        ),
+        "routing_rules": lambda spec: _write_rule(session, spec, actor=actor, now=now),
+    }
+    removals = [c for c in changes if c.action == "remove"]
+    # Removals first, last section first, so that nothing left names what goes.
+    for change in sorted(removals, key=lambda c: -SECTIONS.index(c.section)):
+        _remove(session, change.section, change.name, now=now)
+    for change in changes:
+        if change.action not in ("create", "update") or change.index is None:
+            continue
+        spec = getattr(config, change.section)[change.index]
+        try:
+            writers[change.section](spec)
+        except HaetaeError as exc:
+            where = (change.section, change.index, *_loc_of(exc.details.get("field")))
+            raise ConfigError([loaded.problem(where, exc.message)]) from None
+    return result

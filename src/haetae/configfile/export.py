@@ -1,0 +1,230 @@
+"""The current state in the config file's shape: what `haetae export` writes and what
+`haetae apply` compares a file with."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedSeq
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from haetae.alerts.models import Integration, RoutingRule
+from haetae.auth.models import User
+from haetae.configfile.schema import SECTIONS
+from haetae.escalation import policies
+from haetae.escalation.models import EscalationPolicy
+from haetae.oncall import service as oncall
+from haetae.oncall.models import Schedule
+from haetae.oncall.schemas import ScheduleSpec
+from haetae.people import service as people
+from haetae.people import teams
+from haetae.people.schemas import ServiceSpec, TeamSpec
+from haetae.policy.escalation import EscalationPolicySpec
+
+# {section: {name: the item as the file would say it, every field given}}
+State = dict[str, dict[str, dict[str, Any]]]
+
+_TYPE_OF_UNIT = {"days": "daily", "weeks": "weekly"}
+
+
+def minutes_text(minutes: int) -> str:
+    return f"{minutes}m"
+
+
+def user_form(session: Session, user: User) -> dict[str, Any]:
+    methods = people.contact_methods(session, user)
+    rules = people.notification_rules(session, user)
+    return {
+        "username": user.username,
+        "name": user.display_name or user.username,
+        "email": user.email,
+        "time_zone": user.time_zone,
+        "locale": user.locale,
+        "role": user.role,
+        "active": user.active,
+        "contact_methods": [{"name": m.name, "url": m.url, "enabled": m.enabled} for m in methods],
+        "notification_rules": sorted(
+            ({"contact": m.name, "after": minutes_text(r.delay_minutes)} for r, m in rules),
+            key=rule_order,
+        ),
+    }
+
+
+def rule_order(rule: dict[str, Any]) -> tuple[int, str]:
+    return int(str(rule["after"]).rstrip("m") or 0), str(rule["contact"])
+
+
+def team_form(spec: TeamSpec) -> dict[str, Any]:
+    return spec.normalized().model_dump(mode="json")
+
+
+def schedule_form(spec: ScheduleSpec) -> dict[str, Any]:
+    """A schedule as stored: rotations by name, units and zones as the tables keep them."""
+    rotations = []
+    for rotation in sorted(spec.rotations, key=lambda r: r.name):
+        unit = rotation.unit
+        kind = _TYPE_OF_UNIT.get(unit, "custom")
+        zone = rotation.time_zone
+        rotations.append(
+            rotation.model_copy(
+                update={
+                    "type": kind,
+                    "shift_unit": unit if kind == "custom" else None,
+                    "time_zone": None if zone == spec.time_zone else zone,
+                    "handoff": rotation.handoff.replace(second=0, microsecond=0),
+                }
+            )
+        )
+    normal = spec.model_copy(update={"name": spec.name or spec.id, "rotations": rotations})
+    return normal.model_dump(mode="json")
+
+
+def policy_form(spec: EscalationPolicySpec) -> dict[str, Any]:
+    return spec.model_dump(mode="json")
+
+
+def service_form(spec: ServiceSpec) -> dict[str, Any]:
+    return spec.normalized().model_dump(mode="json")
+
+
+def integration_form(row: Integration) -> dict[str, Any]:
+    return {"name": row.name, "type": row.type, "enabled": row.disabled_at is None}
+
+
+def routing_rule_form(row: RoutingRule) -> dict[str, Any]:
+    return {"rule": row.definition, "position": row.position, "enabled": row.enabled}
+
+
+def current_state(session: Session, sections: tuple[str, ...] | list[str] = SECTIONS) -> State:
+    state: State = {}
+    if "users" in sections:
+        users = session.scalars(select(User).order_by(User.username))
+        state["users"] = {u.username: user_form(session, u) for u in users}
+    if "teams" in sections:
+        state["teams"] = {
+            t.slug: team_form(teams.team_spec(session, t)) for t in teams.list_teams(session)
+        }
+    if "schedules" in sections:
+        schedules = session.scalars(select(Schedule).order_by(Schedule.slug))
+        state["schedules"] = {s.slug: schedule_form(oncall.spec_of(session, s)) for s in schedules}
+    if "escalation_policies" in sections:
+        rows = session.scalars(select(EscalationPolicy).order_by(EscalationPolicy.slug))
+        state["escalation_policies"] = {r.slug: policy_form(policies.spec_of(r)) for r in rows}
+    if "services" in sections:
+        state["services"] = {
+            s.slug: service_form(teams.service_spec(session, s))
+            for s in teams.list_services(session)
+        }
+    if "integrations" in sections:
+        rows_i = session.scalars(select(Integration).order_by(Integration.name))
+        state["integrations"] = {r.name: integration_form(r) for r in rows_i}
+    if "routing_rules" in sections:
+        rows_r = session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id))
+        state["routing_rules"] = {r.name: routing_rule_form(r) for r in rows_r}
+    return state
+
+
+# Writing it out.
+
+
+def _tidy(item: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """Leave out what the file would get anyway (None, empty lists, defaults)."""
+    return {
+        k: v
+        for k, v in item.items()
+        if v is not None and v != [] and v != {} and not (k in defaults and defaults[k] == v)
+    }
+
+
+def _quoted(text: str) -> str:
+    # Unquoted, 18:00 is a number to YAML 1.1 readers and 2026-01-05T09:00 a timestamp.
+    return DoubleQuotedScalarString(text)
+
+
+def _tidy_schedule(item: dict[str, Any]) -> dict[str, Any]:
+    spec = ScheduleSpec.model_validate(item)
+    data = spec.model_dump(mode="json", exclude_defaults=True)
+    for rotation, given in zip(data.get("rotations", []), spec.rotations, strict=True):
+        # Wall-clock times as people write them: "2026-01-05T09:00", "18:00".
+        rotation["handoff"] = _quoted(given.handoff.isoformat(timespec="minutes"))
+        for window, restriction in zip(
+            rotation.get("restrictions", []), given.restrictions, strict=True
+        ):
+            window["start"] = _quoted(restriction.start.isoformat(timespec="minutes"))
+            window["end"] = _quoted(restriction.end.isoformat(timespec="minutes"))
+    head = {"id": spec.id, "name": spec.name, "time_zone": spec.time_zone}
+    return {**head, **{k: v for k, v in data.items() if k not in head}}
+
+
+def _tidy_policy(item: dict[str, Any]) -> dict[str, Any]:
+    spec = EscalationPolicySpec.model_validate(item)
+    data = spec.model_dump(mode="json", exclude_defaults=True)
+    return {"id": spec.id, **{k: v for k, v in data.items() if k != "id"}}
+
+
+_USER_DEFAULTS = {"locale": "en", "role": "responder", "active": True}
+_CONTACT_DEFAULTS = {"enabled": True}
+_TEAM_DEFAULTS = {"description": ""}
+_SERVICE_DEFAULTS = {"description": ""}
+_INTEGRATION_DEFAULTS = {"enabled": True}
+
+
+def export_document(state: State) -> dict[str, Any]:
+    document: dict[str, Any] = {"version": 1}
+    users = []
+    for item in state.get("users", {}).values():
+        user = _tidy(
+            {k: v for k, v in item.items() if k not in ("contact_methods", "notification_rules")},
+            _USER_DEFAULTS,
+        )
+        # Always written, so that applying the export reproduces them exactly.
+        user["contact_methods"] = [_tidy(c, _CONTACT_DEFAULTS) for c in item["contact_methods"]]
+        user["notification_rules"] = item["notification_rules"]
+        users.append(user)
+    document["users"] = users
+    document["teams"] = [_tidy(t, _TEAM_DEFAULTS) for t in state.get("teams", {}).values()]
+    document["schedules"] = [_tidy_schedule(s) for s in state.get("schedules", {}).values()]
+    document["escalation_policies"] = [
+        _tidy_policy(p) for p in state.get("escalation_policies", {}).values()
+    ]
+    document["services"] = [_tidy(s, _SERVICE_DEFAULTS) for s in state.get("services", {}).values()]
+    document["integrations"] = [
+        _tidy(i, _INTEGRATION_DEFAULTS) for i in state.get("integrations", {}).values()
+    ]
+    document["routing_rules"] = list(state.get("routing_rules", {}).values())
+    return document
+
+
+def _flow_short_lists(node: Any) -> Any:
+    """Lists of plain values on one line (`members: [kim, lee]`), as people write them."""
+    if isinstance(node, dict):
+        return {k: _flow_short_lists(v) for k, v in node.items()}
+    if isinstance(node, list):
+        items = [_flow_short_lists(v) for v in node]
+        if items and all(isinstance(v, str | int | float | bool) for v in items):
+            seq = CommentedSeq(items)
+            seq.fa.set_flow_style()
+            return seq
+        return items
+    return node
+
+
+def export_yaml(session: Session, *, now: datetime) -> str:
+    """The whole configuration as a config file. It holds contact methods' URLs in full."""
+    yaml = YAML()
+    yaml.default_flow_style = False
+    yaml.allow_unicode = True
+    yaml.width = 4096
+    out = io.StringIO()
+    out.write(
+        f"# Haetae configuration exported {now.strftime('%Y-%m-%d %H:%M UTC')}.\n"
+        "# It holds contact methods' URLs with their secrets: keep it private.\n"
+        "# Apply it with: haetae apply -f FILE\n"
+    )
+    yaml.dump(_flow_short_lists(export_document(current_state(session))), out)
+    return out.getvalue()

@@ -1,0 +1,206 @@
+"""The shape of a config-as-code file (`haetae apply`, `haetae export`) and how it is read,
+every error named by file, line and field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.error import MarkedYAMLError
+
+from haetae.alerts.schemas import IntegrationType, RoutingRuleIn
+from haetae.inputs import check_text
+from haetae.notify import delivery
+from haetae.oncall.schemas import ScheduleSpec, check_zone
+from haetae.people.schemas import ServiceSpec, TeamSpec
+from haetae.policy.escalation import EscalationPolicySpec
+from haetae.policy.loader import _line_of
+from haetae.policy.terms import ID_PATTERN, parse_duration
+
+# The sections in the order they are applied: each may name what the ones before define.
+SECTIONS = (
+    "users",
+    "teams",
+    "schedules",
+    "escalation_policies",
+    "services",
+    "integrations",
+    "routing_rules",
+)
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    file: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return (
+            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        )
+
+
+class ConfigError(Exception):
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def field_name(loc: Loc) -> str:
+    """`schedules[0].rotations[1].participants[2]`."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class ContactSpec(_Strict):
+    name: str = Field(min_length=1, max_length=100)
+    url: str = Field(min_length=3, max_length=4000, description="an Apprise URL")
+    enabled: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _deliverable(cls, value: str) -> str:
+        delivery.check_url(value)  # its message never repeats the URL
+        return value
+
+
+class RuleSpec(_Strict):
+    """Page on contact method `contact` this long after the person is paged."""
+
+    contact: str
+    after: str = "0m"
+
+    @field_validator("after")
+    @classmethod
+    def _minutes(cls, value: str) -> str:
+        seconds = parse_duration(value).total_seconds()
+        if seconds % 60:
+            raise ValueError(f"'{value}' is not a whole number of minutes")
+        return value
+
+    @property
+    def minutes(self) -> int:
+        return int(parse_duration(self.after).total_seconds() // 60)
+
+
+class UserSpec(_Strict):
+    """A person. Without `contact_methods` (or `notification_rules`) in the file, the ones
+    the person keeps through the API are left alone; with them, they are exactly these."""
+
+    username: str = Field(pattern=ID_PATTERN, max_length=64)
+    name: str = Field(default="", max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    time_zone: str | None = None
+    locale: Literal["en", "ko"] = "en"
+    role: Literal["viewer", "responder", "admin"] = "responder"
+    active: bool = True
+    contact_methods: list[ContactSpec] | None = None
+    notification_rules: list[RuleSpec] | None = None
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return None if value is None else check_zone(value)
+
+    @model_validator(mode="after")
+    def _contacts(self) -> UserSpec:
+        names = [c.name for c in self.contact_methods or []]
+        if len(set(names)) != len(names):
+            raise ValueError("two contact methods have the same name")
+        if self.notification_rules and self.contact_methods is None:
+            raise ValueError("notification_rules name contact_methods, which the file must list")
+        for rule in self.notification_rules or []:
+            if rule.contact not in names:
+                raise ValueError(
+                    f"notification rule names contact method '{rule.contact}', which is not in "
+                    f"contact_methods (one of: {', '.join(names) or 'none'})"
+                )
+        return self
+
+
+class IntegrationSpec(_Strict):
+    name: str = Field(min_length=1, max_length=100)
+    type: IntegrationType
+    enabled: bool = True
+
+
+class ConfigFile(_Strict):
+    version: Literal[1] = 1
+    users: list[UserSpec] = Field(default_factory=list)
+    teams: list[TeamSpec] = Field(default_factory=list)
+    schedules: list[ScheduleSpec] = Field(default_factory=list)
+    escalation_policies: list[EscalationPolicySpec] = Field(default_factory=list)
+    services: list[ServiceSpec] = Field(default_factory=list)
+    integrations: list[IntegrationSpec] = Field(default_factory=list)
+    routing_rules: list[RoutingRuleIn] = Field(default_factory=list)
+
+    @property
+    def sections(self) -> list[str]:
+        """The sections the file has (even empty): the kinds `--prune` may remove from."""
+        return [s for s in SECTIONS if s in self.model_fields_set]
+
+
+@dataclass
+class LoadedConfig:
+    """A valid file and where each of its parts came from, for later error messages."""
+
+    config: ConfigFile
+    document: Any
+    filename: str
+
+    def problem(self, loc: Loc, message: str) -> ConfigProblem:
+        return ConfigProblem(self.filename, _line_of(self.document, loc), field_name(loc), message)
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+def parse_config(text: str, filename: str = "<config>") -> LoadedConfig:
+    yaml = YAML(typ="rt")
+    try:
+        document = yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        message = f"not valid YAML: {exc.problem or exc.context}"
+        raise ConfigError([ConfigProblem(filename, line, "", message)]) from None
+    if document is None:
+        document = CommentedMap()
+    if not isinstance(document, CommentedMap):
+        raise ConfigError([ConfigProblem(filename, 1, "", "a config file is a YAML mapping")])
+    data = _plain(document)
+    try:
+        check_text(data)
+    except ValueError as exc:
+        raise ConfigError([ConfigProblem(filename, None, "", str(exc))]) from None
+    try:
+        config = ConfigFile.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
+            message = str(err["msg"]).removeprefix("Value error, ")
+            problems.append(
+                ConfigProblem(filename, _line_of(document, loc), field_name(loc), message)
+            )
+        raise ConfigError(problems) from None
+    return LoadedConfig(config, document, filename)
