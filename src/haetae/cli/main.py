@@ -174,8 +174,9 @@ def db_current() -> None:
 
 
 def _register() -> None:
-    from haetae.cli import incidents, integrations, oncall, policy, users
+    from haetae.cli import apply, incidents, integrations, oncall, policy, users
 
+    apply.register(app)
     incidents.register(app)
     integrations.register(app)
     oncall.register(app)
