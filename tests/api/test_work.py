@@ -113,7 +113,7 @@ def test_notes_evidence_and_decisions_land_on_the_timeline(api):
     decisions = api.get(f"/api/v1/incidents/{inc}/decisions").json()
     assert decisions[0]["alternatives"] == ["Hotfix", "Scale out"]
     kinds = [e["kind"] for e in api.get(f"/api/v1/incidents/{inc}/timeline").json()]
-    assert kinds == ["declared", "note", "evidence", "decision"]
+    assert kinds == ["declared", "escalation_started", "note", "evidence", "decision"]
 
 
 def test_changing_impact_reclassifies_and_explicit_severity_needs_a_reason(api):
@@ -181,7 +181,7 @@ def test_timeline_exports_as_markdown_and_csv_in_the_readers_language(api):
     assert "- **Severity**: P1 (Critical)" in md
     assert "- **Started**: 2026-06-01 09:00 KST" in md
     assert "| 2026-06-01 09:00 KST | Note | admin | DB CPU 100%<br>second line |" in md
-    assert md.count("\n| 2026-06-01") == 3
+    assert md.count("\n| 2026-06-01") == 5  # with escalation started and stopped
     ko = api.get(f"/api/v1/incidents/{inc}/timeline/export", params={"lang": "ko"}).text
     assert "| 시간 | 활동 | 담당자 | 세부사항 |" in ko
     r = api.get(f"/api/v1/incidents/{inc}/timeline/export", params={"format": "csv"})

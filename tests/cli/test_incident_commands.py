@@ -38,7 +38,7 @@ def test_declare_by_matrix_or_explicit_severity_then_list_and_show(haetae):
 
     record = haetae(f"incidents show {p3_id} --json").json()
     assert record["declared_by"] == "bob"
-    assert [e["kind"] for e in record["timeline"]] == ["declared"]
+    assert [e["kind"] for e in record["timeline"]] == ["declared", "escalation_started"]
     shown = haetae(f"incidents show {p1['id']}").out
     assert "Checkout fails" in shown and "matrix: revenue x all" in shown
     assert LOCAL_TIME.search(shown), shown
@@ -95,4 +95,4 @@ def test_work_an_incident_from_declaration_to_resolution(haetae):
     assert [n["kind"] for n in record["notes"]] == ["note", "evidence"]
     assert record["decisions"][0]["alternatives"] == ["Wait for the primary"]
     kinds = [e["kind"] for e in record["timeline"]]
-    assert kinds[-2:] == ["resolution_override", "status_changed"]
+    assert kinds[-3:] == ["resolution_override", "status_changed", "escalation_stopped"]

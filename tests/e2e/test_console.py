@@ -163,6 +163,7 @@ def test_responder_declares_and_resolves_an_incident(
     )
     assert kinds == [
         "declared",
+        "escalation_started",
         "role_assigned",
         "status_update",
         "condition_checked",
