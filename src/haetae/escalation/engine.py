@@ -90,6 +90,7 @@ def run_step(
                     "step": index + 1,
                     "loop": escalation.loop_count,
                     "note": step.note,
+                    "step_due": escalation.due_at.isoformat(),  # lateness = handed - due
                 },
             )
             if queued is None:
