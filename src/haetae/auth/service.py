@@ -85,6 +85,15 @@ def create_user(
     return user
 
 
+def set_password(user: User, password: str) -> None:
+    """A new password (users made by `haetae apply` have none until one is set)."""
+    if len(password) < 8:
+        raise HaetaeError(
+            "VALIDATION_ERROR", "password must be at least 8 characters.", field="password"
+        )
+    user.password_hash = _hasher.hash(password)
+
+
 def authenticate_password(session: Session, username: str, password: str) -> User | None:
     if text_problem(username) or text_problem(password):
         return None  # cannot match a stored user; the database would refuse the query

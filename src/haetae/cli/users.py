@@ -87,6 +87,26 @@ def create_user(
         say(f"created {user.role} {user.username}")
 
 
+@user_app.command("passwd")
+def set_password(
+    username: Annotated[str, typer.Argument(metavar="USERNAME")],
+    password_stdin: Annotated[
+        bool,
+        typer.Option("--password-stdin", help="Read the password from stdin (one line)."),
+    ] = False,
+) -> None:
+    """Set a user's password (people made by `haetae apply` have none until then)."""
+    config = config_or_exit()
+    with transaction(config, write=False) as session:
+        if session.scalars(select(User.id).where(User.username == username)).first() is None:
+            raise HaetaeError("NOT_FOUND", f"User '{username}' does not exist.")
+    password = _read_password(password_stdin)
+    with transaction(config) as session:
+        user = session.scalars(select(User).where(User.username == username)).one()
+        auth.set_password(user, password)
+    say(f"password set for {username}")
+
+
 @user_app.command("list")
 def list_users(json_: JsonFlag = False) -> None:
     """Every user, by username."""
