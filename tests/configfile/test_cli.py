@@ -6,6 +6,7 @@ import os
 import stat
 from pathlib import Path
 
+from haetae.auth import service as auth
 from haetae.cli.common import EXIT_INVALID
 from haetae.configfile.apply import apply_config
 from haetae.configfile.export import export_yaml
@@ -87,3 +88,17 @@ def test_export_then_apply_reproduces_the_configuration_on_a_fresh_database(
         result = apply_config(session, policy, parse_config(original, "e.yaml"), actor="t", now=NOW)
     assert {c.action for c in result.changes} == {"unchanged"}
     assert haetae(f"apply -f {out}").out.strip().endswith("0 to remove, 27 unchanged")
+
+
+def test_people_made_by_apply_sign_in_once_a_password_is_set(haetae: Haetae):
+    haetae("apply -f -", stdin="users: [{username: kim, role: admin}]\n")
+    db = Database(haetae.url)
+    try:
+        with db.session(write=False) as session:
+            assert auth.authenticate_password(session, "kim", "correct horse") is None
+        haetae("user passwd kim --password-stdin", stdin="correct horse\n")
+        with db.session(write=False) as session:
+            assert auth.authenticate_password(session, "kim", "correct horse") is not None
+    finally:
+        db.dispose()
+    haetae("user passwd nobody --password-stdin", stdin="correct horse\n", expect=4)
