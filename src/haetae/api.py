@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from haetae.alerts.routes import router as alerts_router
 from haetae.auth.routes import router as auth_router
+from haetae.configfile.routes import router as config_router
 from haetae.deps import Context, viewer
 from haetae.escalation.routes import router as escalation_router
 from haetae.incidents.routes import router as incidents_router
@@ -17,6 +18,7 @@ router.include_router(incidents_router)
 router.include_router(alerts_router)
 router.include_router(people_router)
 router.include_router(escalation_router)
+router.include_router(config_router)
 
 
 @router.get("/policy", tags=["policy"])
