@@ -287,3 +287,36 @@ def test_times_before_the_hand_off_reach_back_through_the_week(api, ops):
         for a in api.get("/api/v1/oncall", params={"schedule": "ops", "at": q(at)}).json()
     }
     assert [u["username"] for u in layers["primary"]["users"]] == ["bob"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "payload"),
+    [
+        ("GET", "/api/v1/oncall", {"params": {"at": "9999-12-31T23:59:59"}}),
+        ("GET", "/api/v1/schedules/ops/shifts", {"params": {"start": "0001-01-01T00:00:00"}}),
+        (
+            "POST",
+            "/api/v1/schedules/ops/overrides",
+            {
+                "json": {
+                    "user": "bob",
+                    "start": "0001-01-01T00:00+09:00",
+                    "end": "0001-01-02T00:00+09:00",
+                }
+            },
+        ),
+        (
+            "PUT",
+            "/api/v1/schedules/ops",
+            {
+                "json": {
+                    **SPEC,
+                    "rotations": [{**SPEC["rotations"][0], "handoff": "0001-01-01T00:00"}],
+                }
+            },
+        ),
+    ],
+)
+def test_times_out_of_range_are_refused_not_overflowed(api, ops, method, path, payload):
+    answer = api.request(method, path, **payload)
+    assert (answer.status_code, error_code(answer)) == (422, "VALIDATION_ERROR"), answer.text

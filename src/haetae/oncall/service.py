@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
@@ -31,6 +31,16 @@ from haetae.oncall.schemas import OverrideSpec, Restriction, RotationSpec, Sched
 from haetae.people.models import Team
 
 _TICK = timedelta(microseconds=1)
+# Schedules are computed between these years; outside them a time is refused, not overflowed.
+EARLIEST, LATEST = datetime(1900, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def check_range(*moments: datetime, field: str = "at") -> None:
+    for moment in moments:
+        if not EARLIEST <= moment <= LATEST:
+            raise HaetaeError(
+                "VALIDATION_ERROR", "Times must fall between 1900 and 2200.", field=field
+            )
 
 
 @dataclass(frozen=True)
@@ -156,6 +166,7 @@ def timeline(
 ) -> dict[str, list[Piece]]:
     """Layer -> the final schedule's pieces over [start, end)."""
     start, end = as_utc(start), as_utc(end)
+    check_range(start, end, field="start")
     plans = [plan_of(r) for r in rotations_of(session, schedule_id)]
     slots = _slots(session, schedule_id, start, end)
     names = {p.layer for p in plans} | {s.layer for s in slots}
@@ -201,6 +212,7 @@ def on_call(
 ) -> list[User]:
     """Who is on call in the layer at `at`: usually one person; empty if nobody."""
     at = as_utc(at)
+    check_range(at)
     pieces = timeline(session, schedule_id, start=at, end=at + _TICK, layer=layer).get(layer, [])
     users = _users(session, {p.user_id for p in pieces})
     return [users[p.user_id] for p in pieces if p.user_id in users]
@@ -222,6 +234,7 @@ def on_call_now(
 ) -> list[OnCallNow]:
     """Each layer of the schedule at `at`, with the current stretch's start and end."""
     at = as_utc(at)
+    check_range(at)
     answers = []
     start, end = at - horizon, at + horizon
     for layer, pieces in timeline(session, schedule.id, start=start, end=end).items():
@@ -318,6 +331,8 @@ def put_schedule(session: Session, spec: ScheduleSpec, *, now: datetime) -> Sche
     Rotations are matched by name and keep their ids; applying the same spec twice
     changes nothing."""
     _check_names(spec)
+    for i, rotation in enumerate(spec.rotations):
+        check_range(rotation.handoff.replace(tzinfo=UTC), field=f"rotations.{i}.handoff")
     team_id = _team_id(session, spec.team)
     participants = [
         [
@@ -364,7 +379,7 @@ def _rotation_values(spec: RotationSpec, participants: list[int], zone: str) -> 
         "priority": spec.priority,
         "shift_length": spec.shift_length,
         "shift_unit": spec.unit,
-        "handoff": spec.handoff.isoformat(timespec="minutes"),
+        "handoff": spec.handoff.isoformat(),
         "time_zone": spec.time_zone or zone,
         "participants": participants,
         "restrictions": [r.model_dump(mode="json") for r in spec.restrictions],
@@ -417,6 +432,7 @@ def delete_schedule(session: Session, schedule: Schedule) -> None:
 def add_override(
     session: Session, schedule_id: int, spec: OverrideSpec, *, by: str, now: datetime
 ) -> Override:
+    check_range(spec.start, spec.end, field="start")
     layers = layers_of(session, schedule_id)
     if spec.layer not in layers:
         raise HaetaeError(
