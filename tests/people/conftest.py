@@ -10,7 +10,10 @@ import pytest
 from haetae.auth import service as auth
 from haetae.clock import utcnow
 from haetae.db import Database
+from tests.cli.conftest import haetae
 from tests.support.server import RunningServer
+
+__all__ = ["as_user", "haetae"]
 
 AsUser = Callable[..., httpx.Client]
 

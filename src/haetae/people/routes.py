@@ -48,18 +48,6 @@ def _user(session: Session, ctx: Context, username: str) -> User:
     return people.get_user(session, username)
 
 
-def contact_out(method: ContactMethod) -> ContactMethodOut:
-    return ContactMethodOut(
-        id=method.id,
-        name=method.name,
-        kind=method.kind,
-        url=people.mask_url(method.url),
-        position=method.position,
-        enabled=method.enabled,
-        created_at=method.created_at,
-    )
-
-
 def rule_out(rule: NotificationRule, method: ContactMethod) -> NotificationRuleOut:
     return NotificationRuleOut(
         id=rule.id,
@@ -92,7 +80,7 @@ def list_contact_methods(username: Username, ctx: Context = viewer) -> list[Cont
     """In fallback order. URLs are masked."""
     with ctx.read() as session:
         user = _user(session, ctx, username)
-        return [contact_out(m) for m in people.contact_methods(session, user)]
+        return [people.contact_out(m) for m in people.contact_methods(session, user)]
 
 
 @router.post("/users/{username}/contact-methods", status_code=201, response_model=ContactMethodOut)
@@ -102,7 +90,7 @@ def create_contact_method(
     with ctx.write() as session:
         user = _user(session, ctx, username)
         method = people.add_contact_method(session, user, **body.model_dump(), now=ctx.now())
-        return contact_out(method)
+        return people.contact_out(method)
 
 
 @router.get("/users/{username}/contact-methods/{method_id}", response_model=ContactMethodOut)
@@ -111,7 +99,7 @@ def get_contact_method(
 ) -> ContactMethodOut:
     with ctx.read() as session:
         user = _user(session, ctx, username)
-        return contact_out(people.get_contact_method(session, user, method_id))
+        return people.contact_out(people.get_contact_method(session, user, method_id))
 
 
 @router.patch("/users/{username}/contact-methods/{method_id}", response_model=ContactMethodOut)
@@ -122,7 +110,7 @@ def patch_contact_method(
         user = _user(session, ctx, username)
         method = people.get_contact_method(session, user, method_id)
         people.update_contact_method(session, method, user, **body.model_dump())
-        return contact_out(method)
+        return people.contact_out(method)
 
 
 @router.delete("/users/{username}/contact-methods/{method_id}", status_code=204)

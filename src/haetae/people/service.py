@@ -15,6 +15,7 @@ from haetae.errors import HaetaeError
 from haetae.notify import delivery
 from haetae.oncall.schemas import check_zone
 from haetae.people.models import ContactMethod, NotificationRule
+from haetae.people.schemas import ContactMethodOut
 
 # Schemes whose host part is a real host name; in the others (slack://TOKEN/...) the "host"
 # is a secret and the masked form shows the scheme alone.
@@ -82,6 +83,19 @@ def mask_url(url: str) -> str:
         return f"{scheme}://***@{where}"
     rest = "/***" if (parts.path.strip("/") or parts.query) else ""
     return f"{scheme}://{where}{rest}"
+
+
+def contact_out(method: ContactMethod) -> ContactMethodOut:
+    """A contact method as the API and the CLI show it: the URL masked."""
+    return ContactMethodOut(
+        id=method.id,
+        name=method.name,
+        kind=method.kind,
+        url=mask_url(method.url),
+        position=method.position,
+        enabled=method.enabled,
+        created_at=method.created_at,
+    )
 
 
 def _url_kind(url: str) -> str:
