@@ -174,12 +174,13 @@ def db_current() -> None:
 
 
 def _register() -> None:
-    from haetae.cli import apply, incidents, integrations, oncall, policy, users
+    from haetae.cli import apply, incidents, integrations, oncall, people, policy, users
 
     apply.register(app)
     incidents.register(app)
     integrations.register(app)
     oncall.register(app)
+    people.register(app)
     policy.register(app)
     users.register(app)
 
