@@ -4,6 +4,7 @@ page the next people on time; an acknowledgement stops it."""
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime
 
 import httpx
@@ -14,6 +15,7 @@ from haetae.db import Database
 from haetae.escalation.models import Escalation
 from haetae.notify.models import Notification
 from haetae.worker import Worker
+from tests.alerts.conftest import am_alert, am_body
 from tests.support.smtp import SmtpServer, body_of, subject_of
 from tests.support.webhook import WebhookReceiver
 
@@ -215,3 +217,77 @@ def test_nobody_on_call_is_on_the_timeline_and_the_escalation_goes_on(api, worke
     step = timeline(api, incident_id, "escalation_step")[0]
     assert step["data"]["notified"] == []
     assert "schedule 'oncall' does not exist" in step["data"]["problems"]
+
+
+def test_an_alert_that_declares_an_incident_pages_the_on_call(
+    api, server, worker: Worker, webhook: WebhookReceiver, make_user, oncall_schedule
+):
+    make_user("alice", webhook.url("/alice"))
+    oncall_schedule(["alice"])
+    created = api.post("/api/v1/integrations", json={"name": "prom", "type": "alertmanager"})
+    assert created.status_code == 201, created.text
+    alert = am_alert("PaymentsDown", severity="critical", instance="pay-1")
+    response = httpx.post(
+        f"{server.url}/ingest/alertmanager",
+        json=am_body(alert),
+        headers={"Authorization": f"Bearer {created.json()['token']}"},
+    )
+    assert response.status_code == 202, response.text
+
+    worker.run_once()
+
+    [page] = webhook.wait_for(1)
+    assert page.path == "/alice"
+    assert "PaymentsDown" in page.json["title"] + page.json["message"]
+    [incident] = api.get("/api/v1/incidents").json()["items"]
+    assert incident["id"] in page.json["title"]
+
+
+def test_a_failing_channel_is_retried_with_backoff_then_the_next_contact_method_gets_it(
+    api,
+    db: Database,
+    worker: Worker,
+    smtp_server: SmtpServer,
+    webhook: WebhookReceiver,
+    make_user,
+    oncall_schedule,
+):
+    clock.freeze(datetime(2026, 11, 23, 3, 0, tzinfo=UTC))
+    make_user("alice", webhook.url("/alice"), smtp_server.url(to="alice@example.com"))
+    oncall_schedule(["alice"])
+    webhook.fail_next(10, status=503)
+    incident_id = declare(api, P3)
+
+    worker.run_once()
+    for wait in (10, 20, 40):  # exponential backoff between attempts
+        clock.advance(seconds=wait - 1)
+        worker.run_once()
+        assert len(webhook.requests) == 1 + (10, 20, 40).index(wait)
+        clock.advance(seconds=1)
+        worker.run_once()
+    assert len(webhook.requests) == 4
+    worker.run_once()  # the fallback is due at once
+
+    [mail] = smtp_server.wait_for(1)
+    assert incident_id in subject_of(mail)
+    failures = timeline(api, incident_id, "notification_failed")
+    assert [f["data"]["attempt"] for f in failures] == [1, 2, 3, 4]
+    assert failures[-1]["summary"].endswith("trying mailto-1 next")
+    [sent] = timeline(api, incident_id, "notification_sent")
+    assert sent["data"]["ok"] is True
+
+
+def test_a_storm_reaches_a_person_as_one_bundled_message(
+    api, worker: Worker, webhook: WebhookReceiver, make_user, oncall_schedule
+):
+    make_user("alice", webhook.url("/alice"))
+    oncall_schedule(["alice"])
+    ids = [declare(api, {**P3, "title": f"Disk full {i}"}) for i in range(12)]
+
+    worker.run_once()
+
+    [bundle] = webhook.wait_for(1)
+    assert "12" in bundle.json["title"]
+    assert all(incident_id in bundle.json["message"] for incident_id in ids)
+    time.sleep(0.5)
+    assert len(webhook.requests) == 1
