@@ -22,8 +22,17 @@ from haetae.policy.schema import Policy
 from haetae.timeline import service as timeline
 
 
-def start(session: Session, policy: Policy, incident: Incident, *, now: datetime) -> list[str]:
-    """Start (or, for a reopened incident, restart) its escalation policies."""
+def start(
+    session: Session,
+    policy: Policy,
+    incident: Incident,
+    *,
+    now: datetime,
+    keep_running: bool = False,
+) -> list[str]:
+    """Start (or, for a reopened incident, restart) its escalation policies. With
+    `keep_running` (a severity change), policies already running go on where they are,
+    and ones that page until acknowledged do not start on an acknowledged incident."""
     specs, unknown = policies.policies_for(
         session, policy, severity=incident.severity, services=list(incident.services or [])
     )
@@ -33,6 +42,12 @@ def start(session: Session, policy: Policy, incident: Incident, *, now: datetime
     }
     started: list[str] = []
     for spec in specs:
+        running = existing.get(spec.id)
+        if keep_running and (
+            (running is not None and running.status == "active")
+            or (spec.stop_on == "acknowledged" and incident.acknowledged_at is not None)
+        ):
+            continue
         values = {
             "policy": spec.model_dump(mode="json"),
             "stop_on": spec.stop_on,
@@ -69,6 +84,36 @@ def start(session: Session, policy: Policy, incident: Incident, *, now: datetime
         session.flush()
         wakeup.request(session)
     return started
+
+
+def reclassify(session: Session, policy: Policy, incident: Incident, *, now: datetime) -> None:
+    """After a severity change: stop the policies the new severity does not name, start
+    the ones it names that are not running."""
+    specs, _ = policies.policies_for(
+        session, policy, severity=incident.severity, services=list(incident.services or [])
+    )
+    wanted = [spec.id for spec in specs]
+    dropped = session.execute(
+        update(Escalation)
+        .where(
+            Escalation.incident_id == incident.id,
+            Escalation.status == "active",
+            Escalation.policy_slug.not_in(wanted),
+        )
+        .values(status="stopped", stopped_reason="severity changed", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], dropped).rowcount:
+        timeline.record(
+            session,
+            incident.id,
+            kind="escalation_stopped",
+            actor="haetae",
+            at=now,
+            summary=f"Escalation policies not used by {incident.severity} stopped",
+            reason="severity changed",
+        )
+    start(session, policy, incident, now=now, keep_running=True)
 
 
 def stop(session: Session, incident_id: str, *, reason: str, actor: str, now: datetime) -> int:

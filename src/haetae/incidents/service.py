@@ -338,6 +338,8 @@ def patch_incident(
             summary=f"Severity {old_severity} -> {severity}" + (f": {reason}" if reason else ""),
             **{"from": old_severity, "to": severity, "source": source, "reason": reason},
         )
+        if severity != old_severity and incident.status in lifecycle.ACTIVE:
+            escalation.reclassify(session, policy, incident, now=now)
     return incident
 
 
