@@ -4,6 +4,7 @@ following a severity change."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 from sqlalchemy import select
@@ -11,7 +12,11 @@ from sqlalchemy import select
 from haetae.clock import clock
 from haetae.db import Database
 from haetae.escalation.models import Escalation
-from haetae.worker import Worker
+from haetae.incidents.schemas import IncidentDeclare
+from haetae.incidents.service import declare_incident
+from haetae.policy.loader import load_policy_file
+from haetae.worker import Worker, WorkerConfig
+from tests.conftest import JWT_SECRET
 from tests.support.smtp import SmtpServer, body_of, subject_of
 from tests.support.webhook import WebhookReceiver
 
@@ -99,3 +104,34 @@ def test_the_incoming_on_call_is_told_at_the_hand_off_with_the_checklist(
     assert sorted(m["To"] for m in mails) == ["alice@example.com", "bob@example.com"]
     body = body_of(mails[0])
     assert "Open incidents and their state handed over" in body  # the policy's checklist
+
+
+def test_seed_000_sev1_unresolved_for_15_minutes_brings_in_the_team_leads(
+    api, db: Database, server, smtp_server: SmtpServer, make_user
+):
+    seed_000 = load_policy_file(Path(__file__).parents[2] / "policies" / "seed-000-sev0-3.yaml")
+    worker = Worker(db, seed_000, WorkerConfig(public_url=server.url, secret=JWT_SECRET))
+    clock.freeze(T0)
+    make_user("lead", smtp_server.url(to="lead@example.com"))
+    assert api.post(
+        "/api/v1/teams", json={"id": "team-leads", "name": "Team leads", "leads": ["lead"]}
+    ).status_code in (200, 201)
+    with db.session() as session:
+        incident = declare_incident(
+            session,
+            seed_000,
+            IncidentDeclare(title="Matchmaking down", severity="Sev1", severity_reason="core"),
+            actor="test",
+            now=clock.now(),
+        )
+    try:
+        clock.advance(minutes=14)
+        worker.run_once()
+        assert smtp_server.messages == []
+        clock.advance(minutes=1)
+        worker.run_once()
+        [mail] = smtp_server.wait_for(1)
+    finally:
+        worker.stop()
+    assert incident.id in subject_of(mail)
+    assert "Sev1 unresolved for 15 minutes" in body_of(mail)
