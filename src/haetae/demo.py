@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from importlib import resources
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -13,6 +14,8 @@ from haetae.alerts.senders import key_from, parse_alertmanager
 from haetae.auth import service as auth
 from haetae.auth.models import User
 from haetae.clock import utcnow
+from haetae.configfile.apply import apply_config
+from haetae.configfile.schema import parse_config
 from haetae.db import Database
 from haetae.incidents import activity, roles, transitions
 from haetae.incidents import service as incidents
@@ -54,6 +57,7 @@ def seed_demo(db: Database, policy: Policy) -> list[str]:
             now=now,
         )
         _, key = auth.create_api_key(session, name="demo", role="admin", now=now)
+        _demo_org(session, policy, now)
         if policy.impact_matrix is not None:
             _demo_incidents(session, policy, now)
         token = _demo_alerts(session, policy, now)
@@ -62,6 +66,12 @@ def seed_demo(db: Database, policy: Policy) -> list[str]:
         f"admin API key (shown once): {key}",
         f"Alertmanager integration 'demo-alertmanager' token (shown once): {token}",
     ]
+
+
+def _demo_org(session: Session, policy: Policy, now: datetime) -> None:
+    """People, teams, the on-call schedule and services, applied as config as code."""
+    text = resources.files("haetae").joinpath("demo_org.yaml").read_text(encoding="utf-8")
+    apply_config(session, policy, parse_config(text, "demo_org.yaml"), actor="demo", now=now)
 
 
 def _demo_alerts(session: Session, policy: Policy, now: datetime) -> str:
