@@ -46,6 +46,10 @@ class WorkerConfig:
     public_url: str
     secret: str
     batch: int = 500
+    # Due steps per transaction: a slice commits, and its pages go to the senders, while
+    # the next slice runs, so a flood of due steps starts paging at once.
+    step_batch: int = 100
+    step_slices: int = 100  # per cycle, then reminders and hand-offs get their turn
     senders: int = 16
     send_timeout: float = 10.0
     lease: timedelta = timedelta(seconds=30)
@@ -92,6 +96,7 @@ class Worker:
         self._thread: threading.Thread | None = None
         self._listener: threading.Thread | None = None
         self._last_handoffs: datetime | None = None
+        self._running = False
         # A handle that on_sent callbacks (benchmarks, tests) can observe.
         self.on_handed: Callable[[int, datetime], None] | None = None
 
@@ -108,16 +113,20 @@ class Worker:
         if self.db.is_sqlite and not self._hold_lease(now):
             return cycle
         self._job("reclaim", lambda: self._reclaim(now))
-        for _ in range(20):  # bounded: a flood of due steps is worked in slices
-            runs = self._job("escalation", lambda: self._steps(now)) or []
+        cycle.claimed += self._deliver(now)  # retries and pages queued by requests
+        for _ in range(self.config.step_slices):  # bounded: a flood is worked in slices
+            at = utcnow()
+            runs = self._job("escalation", partial(self._steps, at)) or []
             cycle.steps += runs
-            if len(runs) < self.config.batch:
+            if runs:
+                cycle.claimed += self._deliver(utcnow())
+            if len(runs) < self.config.step_batch:
                 break
         cycle.reminders = self._job("reminders", lambda: self._reminders(now)) or 0
         if self._last_handoffs is None or now - self._last_handoffs >= HANDOFF_EVERY:
             self._job("handoffs", lambda: self._handoffs(now))
             self._last_handoffs = now
-        cycle.claimed = self._deliver(utcnow())
+        cycle.claimed += self._deliver(utcnow())
         if wait:
             self.drain()
         return cycle
@@ -140,7 +149,7 @@ class Worker:
                 session,
                 self.policy,
                 now=now,
-                limit=self.config.batch,
+                limit=self.config.step_batch,
                 skip_locked=self.skip_locked,
             )
 
@@ -300,12 +309,18 @@ class Worker:
                 target=self._listen, name="haetae-listen", daemon=True
             )
             self._listener.start()
-        while not self._stop.is_set():
-            self.run_once(wait=False)
-            delay = self._job("next_wake", self.next_wake)
-            wakeup.wait(MAX_SLEEP if delay is None else delay)
-        self.drain(timeout=self.config.send_timeout + 5)
-        self._job("release", self.release)
+        self._running = True
+        try:
+            while not self._stop.is_set():
+                self.run_once(wait=False)
+                delay = self._job("next_wake", self.next_wake)
+                wakeup.wait(MAX_SLEEP if delay is None else delay)
+            # Sends under way finish and are recorded; nothing new is claimed.
+            self.drain(timeout=self.config.send_timeout + 5)
+            self._job("release", self.release)
+        finally:
+            self._running = False
+            self._pool.shutdown(wait=False)
 
     def start(self) -> Worker:
         self._thread = threading.Thread(target=self.run, name="haetae-worker", daemon=True)
@@ -313,11 +328,14 @@ class Worker:
         return self
 
     def stop(self, timeout: float = 20.0) -> None:
+        """Stop claiming; run() lets the sends under way finish (also from a signal
+        handler on the thread inside run())."""
         self._stop.set()
         wakeup.wake()
-        if self._thread is not None:
+        if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        if not self._running:
+            self._pool.shutdown(wait=False)
 
     def _listen(self) -> None:
         """PostgreSQL: wake on NOTIFY from other processes' commits."""
