@@ -275,3 +275,13 @@ def test_seed_001_example_applies(db: Database, policy: Policy):
     assert {c.action for c in run(db, policy, SEED.read_text(encoding="utf-8")).changes} == {
         "unchanged"
     }
+
+
+def test_seconds_in_a_hand_off_survive_export_and_apply(db: Database, policy: Policy):
+    text = SMALL.replace('handoff: "2026-03-02T09:00"', 'handoff: "2026-03-02T09:00:30"')
+    run(db, policy, text)
+    exported = snapshot(db)
+    assert 'handoff: "2026-03-02T09:00:30"' in exported
+    assert {c.action for c in run(db, policy, exported).changes} == {"unchanged"}
+    changes = [str(c) for c in run(db, policy, SMALL).changes if c.action != "unchanged"]
+    assert changes == ["~ schedule sre-oncall: rotations"]

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -76,7 +76,6 @@ def schedule_form(spec: ScheduleSpec) -> dict[str, Any]:
                     "type": kind,
                     "shift_unit": unit if kind == "custom" else None,
                     "time_zone": None if zone == spec.time_zone else zone,
-                    "handoff": rotation.handoff.replace(second=0, microsecond=0),
                 }
             )
         )
@@ -141,6 +140,12 @@ def _tidy(item: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _wall_clock(value: datetime | time) -> str:
+    """18:00 and 2026-01-05T09:00 as people write them; seconds only when there are some."""
+    whole_minute = value.second == 0 and value.microsecond == 0
+    return value.isoformat(timespec="minutes" if whole_minute else "auto")
+
+
 def _quoted(text: str) -> str:
     # Unquoted, 18:00 is a number to YAML 1.1 readers and 2026-01-05T09:00 a timestamp.
     return DoubleQuotedScalarString(text)
@@ -151,12 +156,12 @@ def _tidy_schedule(item: dict[str, Any]) -> dict[str, Any]:
     data = spec.model_dump(mode="json", exclude_defaults=True)
     for rotation, given in zip(data.get("rotations", []), spec.rotations, strict=True):
         # Wall-clock times as people write them: "2026-01-05T09:00", "18:00".
-        rotation["handoff"] = _quoted(given.handoff.isoformat(timespec="minutes"))
+        rotation["handoff"] = _quoted(_wall_clock(given.handoff))
         for window, restriction in zip(
             rotation.get("restrictions", []), given.restrictions, strict=True
         ):
-            window["start"] = _quoted(restriction.start.isoformat(timespec="minutes"))
-            window["end"] = _quoted(restriction.end.isoformat(timespec="minutes"))
+            window["start"] = _quoted(_wall_clock(restriction.start))
+            window["end"] = _quoted(_wall_clock(restriction.end))
     head = {"id": spec.id, "name": spec.name, "time_zone": spec.time_zone}
     return {**head, **{k: v for k, v in data.items() if k not in head}}
 
