@@ -12,10 +12,15 @@ from haetae.web import (
     alerts_pages,
     auth_pages,
     declare,
+    escalation_pages,
     incident_actions,
     incident_edit,
     incident_page,
     lists,
+    oncall_pages,
+    paging_panel,
+    people_pages,
+    schedule_forms,
 )
 from haetae.web.console import LoginRequired, Refused, visitor
 from haetae.web.render import render
@@ -33,6 +38,11 @@ def mount(app: FastAPI) -> None:
     app.include_router(incident_actions.router)
     app.include_router(incident_edit.router)
     app.include_router(alerts_pages.router)
+    app.include_router(paging_panel.router)
+    app.include_router(oncall_pages.router)
+    app.include_router(schedule_forms.router)
+    app.include_router(escalation_pages.router)
+    app.include_router(people_pages.router)
     app.add_exception_handler(LoginRequired, _login_required)  # type: ignore[arg-type]
     app.add_exception_handler(Refused, _refused)  # type: ignore[arg-type]
 
