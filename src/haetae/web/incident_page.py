@@ -16,6 +16,7 @@ from haetae.incidents import lifecycle, resolution, roles, service
 from haetae.policy.schema import ImpactLevel
 from haetae.timeline import export
 from haetae.timeline import service as timeline
+from haetae.web import paging_panel
 from haetae.web.alerts_pages import incident_alerts
 from haetae.web.console import Console, Refused, signed_in
 from haetae.web.forms import Failure
@@ -77,6 +78,7 @@ def gather(session: Session, console: Console, incident_id: str) -> dict[str, An
         "is_ic": holders.get("ic") == console.actor,
         "alerts": alerts,
         "alerts_total": alerts_total,
+        **paging_panel.gather(session, incident.id),
     }
 
 
