@@ -56,7 +56,11 @@ def test_downgrade_one_step_and_upgrade_keeps_every_row(fresh_database_url, poli
             assert [d.decision for d in activity.list_decisions(session, kept.id)] == [
                 "expand volume"
             ]
-            assert [e.kind for e in timeline.events(session, kept.id)] == ["declared", "escalation_started", "decision"]
+            assert [e.kind for e in timeline.events(session, kept.id)] == [
+                "declared",
+                "escalation_started",
+                "decision",
+            ]
     finally:
         db.dispose()
 
