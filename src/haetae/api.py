@@ -10,11 +10,13 @@ from haetae.configfile.routes import router as config_router
 from haetae.deps import Context, viewer
 from haetae.escalation.routes import router as escalation_router
 from haetae.incidents.routes import router as incidents_router
+from haetae.notify.routes import router as pages_router
 from haetae.people.routes import router as people_router
 
 router = APIRouter()
 router.include_router(auth_router)
 router.include_router(incidents_router)
+router.include_router(pages_router)
 router.include_router(alerts_router)
 router.include_router(people_router)
 router.include_router(escalation_router)

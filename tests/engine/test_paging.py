@@ -142,6 +142,19 @@ def test_acknowledging_stops_the_escalation_and_cancels_queued_pages(
         ).all()
     assert statuses == ["sent", "canceled"]
     assert "escalation_stopped" in kinds(api, incident_id)
+    pages_ = api.get(f"/api/v1/incidents/{incident_id}/pages").json()
+    assert {(e["policy"], e["status"]) for e in pages_["escalations"]} == {
+        ("oncall-page", "stopped"),
+        ("p1-matrix", "active"),
+    }
+    first, queued = [n for n in pages_["notifications"] if n["kind"] == "page"]
+    assert (first["user"], first["contact_method"], first["status"]) == (
+        "alice",
+        "mailto-0 (mailto)",
+        "sent",
+    )
+    assert (queued["contact_method"], queued["status"]) == ("json-1 (json)", "canceled")
+    assert "127.0.0.1" not in str(pages_)  # contact URLs never shown
 
 
 def test_the_ack_link_in_the_page_acknowledges_without_logging_in(

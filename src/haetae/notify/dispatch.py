@@ -18,7 +18,8 @@ from haetae.policy.schema import Policy
 from haetae.policy.terms import localized
 
 LINK_TTL = timedelta(hours=24)
-LINKED_KINDS = ("page", "escalation", "bundle")
+# A bundle lists several incidents: one ack link would ack only one of them.
+LINKED_KINDS = ("page", "escalation")
 
 
 def prepare(
