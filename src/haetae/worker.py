@@ -96,6 +96,10 @@ class Worker:
         self._thread: threading.Thread | None = None
         self._listener: threading.Thread | None = None
         self._last_handoffs: datetime | None = None
+        # Set by run(): hand-off notices then have a thread of their own (they read every
+        # schedule's shifts, which takes long with many schedules), off the steps' loop.
+        self._handoffs_apart = False
+        self._holds_lease = False
         self._running = False
         # A handle that on_sent callbacks (benchmarks, tests) can observe.
         self.on_handed: Callable[[int, datetime], None] | None = None
@@ -110,8 +114,10 @@ class Worker:
         """One pass over everything due now; with `wait`, until its sends are settled."""
         cycle = Cycle()
         now = utcnow()
-        if self.db.is_sqlite and not self._hold_lease(now):
-            return cycle
+        if self.db.is_sqlite:
+            self._holds_lease = self._hold_lease(now)
+            if not self._holds_lease:
+                return cycle
         self._job("reclaim", lambda: self._reclaim(now))
         cycle.claimed += self._deliver(now)  # retries and pages queued by requests
         for _ in range(self.config.step_slices):  # bounded: a flood is worked in slices
@@ -123,7 +129,9 @@ class Worker:
             if len(runs) < self.config.step_batch:
                 break
         cycle.reminders = self._job("reminders", lambda: self._reminders(now)) or 0
-        if self._last_handoffs is None or now - self._last_handoffs >= HANDOFF_EVERY:
+        if not self._handoffs_apart and (
+            self._last_handoffs is None or now - self._last_handoffs >= HANDOFF_EVERY
+        ):
             self._job("handoffs", lambda: self._handoffs(now))
             self._last_handoffs = now
         cycle.claimed += self._deliver(utcnow())
@@ -164,8 +172,12 @@ class Worker:
             )
 
     def _handoffs(self, now: datetime) -> int:
+        with self.db.session(write=False) as session:
+            changes = engine.recent_handoffs(session, now=now)
+        if not changes:
+            return 0
         with self.db.session() as session:
-            return engine.notify_handoffs(session, now=now)
+            return engine.notify_handoffs(session, now=now, changes=changes)
 
     # Delivery
 
@@ -309,6 +321,8 @@ class Worker:
                 target=self._listen, name="haetae-listen", daemon=True
             )
             self._listener.start()
+        self._handoffs_apart = True
+        threading.Thread(target=self._handoff_loop, name="haetae-handoffs", daemon=True).start()
         self._running = True
         try:
             while not self._stop.is_set():
@@ -336,6 +350,14 @@ class Worker:
             self._thread.join(timeout)
         if not self._running:
             self._pool.shutdown(wait=False)
+
+    def _handoff_loop(self) -> None:
+        while not self._stop.is_set():
+            if self.db.is_sqlite and not self._holds_lease:  # SQLite: the lease holder only
+                self._stop.wait(MAX_SLEEP)
+                continue
+            self._job("handoffs", lambda: self._handoffs(utcnow()))
+            self._stop.wait(HANDOFF_EVERY.total_seconds())
 
     def _listen(self) -> None:
         """PostgreSQL: wake on NOTIFY from other processes' commits."""

@@ -43,11 +43,26 @@ def run_due_steps(
     )
     if skip_locked:
         query = query.with_for_update(skip_locked=True)
+    escalations = list(session.scalars(query))
+    if not escalations:
+        return []
+    # Their incidents in one query (run_step's session.get finds them loaded), read after
+    # the escalation rows are locked, as one step at a time would.
+    # The list keeps them in the identity map (it holds objects weakly) until the loop ends.
+    incidents = list(
+        session.scalars(
+            select(Incident).where(Incident.id.in_({e.incident_id for e in escalations}))
+        )
+    )
     runs = []
-    for escalation in session.scalars(query):
-        run = run_step(session, policy, escalation, now=now)
-        if run is not None:
-            runs.append(run)
+    # The steps' own writes (timeline events, the escalations' next due) go out in one
+    # flush at commit rather than in one before each of the steps' queries.
+    with session.no_autoflush:
+        for escalation in escalations:
+            run = run_step(session, policy, escalation, now=now)
+            if run is not None:
+                runs.append(run)
+    del incidents
     return runs
 
 
@@ -227,11 +242,22 @@ def _update_owners(session: Session, incident: Incident) -> list[int]:
 HANDOFF_LOOKBACK = timedelta(minutes=10)
 
 
-def notify_handoffs(session: Session, *, now: datetime) -> int:
-    """Tell the incoming and outgoing on-call of each hand-off in the last few minutes;
-    the idempotency key makes a second look at the same hand-off send nothing."""
+def recent_handoffs(session: Session, *, now: datetime) -> list[oncall.ShiftChange]:
+    """The hand-offs of the last few minutes (a read of every schedule: the worker does it
+    in a read-only transaction, so that SQLite's one writer is not held meanwhile)."""
+    return oncall.shift_changes(session, start=now - HANDOFF_LOOKBACK, end=now)
+
+
+def notify_handoffs(
+    session: Session, *, now: datetime, changes: list[oncall.ShiftChange] | None = None
+) -> int:
+    """Tell the incoming and outgoing on-call of each hand-off in the last few minutes
+    (`changes`, or read now); the idempotency key makes a second look at the same
+    hand-off send nothing."""
     queued = 0
-    for change in oncall.shift_changes(session, start=now - HANDOFF_LOOKBACK, end=now):
+    if changes is None:
+        changes = recent_handoffs(session, now=now)
+    for change in changes:
         for user_id in {change.from_user_id, change.to_user_id} - {None}:
             assert user_id is not None
             new = outbox.notify_user(

@@ -1,0 +1,763 @@
+"""Escalation engine speed: how late steps run, and how fast an alert becomes a page.
+
+For each database (PostgreSQL with two `haetae worker` processes, SQLite with one), in a
+fresh database of its own:
+
+1. **lateness**: N open incidents (1,000; 200 with --quick) each with one escalation step
+   due at a moment spread evenly across a minute (10 s with --quick). Each step pages the
+   primary on-call of the incident's service (a schedule per service, one person on call,
+   one json:// contact method each). Lateness of a step = the page's `handed_at` (when a
+   sender started handing it to Apprise) minus the step's due time (`data["step_due"]`).
+2. **burst** (the moonshot): B steps (10,000; 1,000 with --quick) all due at the same
+   instant; printed: how long after that instant the last page was handed to Apprise.
+3. **alert -> page**: the workers stop and `haetae serve` (its in-process worker) runs on
+   the same database; M alerts (200; 40 with --quick), each its own group and service,
+   are posted one at a time to /ingest/alertmanager. Measured from just before the
+   request is sent to the `handed_at` of the incident's first page.
+
+Every page goes to a real HTTP receiver on loopback (an asyncio server in its own
+process that answers 200 at once and counts each idempotency key), through Apprise's
+json:// plugin, as a webhook contact method would. Only the fixtures (people, schedules,
+services, incidents, escalation rows) are bulk-inserted; the measured part is the engine
+as shipped. After each phase the bench checks that every step ran exactly once, that
+every page was handed over and received exactly once, and that nothing else was sent.
+
+Printed per database: `lateness p50/p99/max`, `burst ... all handed within`, `alert ->
+page p50/p95`, then the targets as PASS/FAIL lines. Exit 0 whatever the targets say; 1
+when something broke.
+
+    .venv/bin/python bench/escalation.py            # full: 1,000 over 60 s, 10,000 burst
+    .venv/bin/python bench/escalation.py --quick    # under 45 s
+    .venv/bin/python bench/escalation.py --targets postgresql --burst 5000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine, create_engine, func, insert, select
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.pg import PostgresCluster  # noqa: E402
+from tests.support.server import BOOTSTRAP_KEY as KEY  # noqa: E402
+from tests.support.server import HAETAE, serve_env, serve_process  # noqa: E402
+
+from haetae.auth.models import User  # noqa: E402
+from haetae.escalation.models import Escalation  # noqa: E402
+from haetae.incidents.models import Incident  # noqa: E402
+from haetae.notify.models import Notification  # noqa: E402
+from haetae.oncall.models import Rotation, Schedule  # noqa: E402
+from haetae.people.models import ContactMethod, Service  # noqa: E402
+from haetae.policy.escalation import EscalationPolicySpec  # noqa: E402
+from haetae.timeline.models import TimelineEvent  # noqa: E402
+
+TARGETS = ("postgresql", "sqlite")
+WORKERS = {"postgresql": 2, "sqlite": 1}
+# The step each bench escalation runs: page the primary on-call of the incident's service.
+POLICY = EscalationPolicySpec.model_validate(
+    {
+        "id": "bench-page",
+        "name": "Bench page",
+        "stop_on": "acknowledged",
+        "steps": [{"notify": [{"oncall": "primary"}], "wait": "1h", "note": "bench step"}],
+    }
+).model_dump(mode="json")
+
+
+_T0 = time.monotonic()
+
+
+def note(message: str) -> None:
+    """Progress, on stderr: the figures stay alone on stdout."""
+    print(f"[{time.monotonic() - _T0:5.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+class Broken(Exception):
+    """Something the bench needs did not work: no figures can be trusted."""
+
+
+# -- the receiver -------------------------------------------------------------------
+
+
+def receive(port_file: str) -> None:
+    """The webhook receiver's process: answer every POST 200 at once, count the keys."""
+    keys: Counter[str] = Counter()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.split(b"\r\n")
+                length, key = 0, ""
+                for line in lines[1:]:
+                    name, _, value = line.partition(b":")
+                    name = name.strip().lower()
+                    if name == b"content-length":
+                        length = int(value)
+                    elif name == b"x-haetae-idempotency-key":
+                        key = value.strip().decode()
+                if length:
+                    await reader.readexactly(length)
+                if lines[0].startswith(b"GET /_keys"):
+                    body = json.dumps(keys).encode()
+                else:
+                    keys[key] += 1
+                    body = b"{}"
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+                await writer.drain()
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def main() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=4096)
+        port = server.sockets[0].getsockname()[1]
+        Path(port_file).write_text(str(port))
+        await server.serve_forever()
+
+    asyncio.run(main())
+
+
+@contextmanager
+def receiver() -> Iterator[str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        port_file = Path(tmp) / "port"
+        proc = subprocess.Popen(
+            [sys.executable, __file__, "--receive", str(port_file)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 20
+            while not port_file.exists() or not port_file.read_text():
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise Broken(f"the webhook receiver did not start: {proc.stderr}")
+                time.sleep(0.05)
+            yield f"127.0.0.1:{port_file.read_text()}"
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+def received_keys(address: str) -> Counter[str]:
+    return Counter(httpx.get(f"http://{address}/_keys", timeout=10).json())
+
+
+# -- fixtures -------------------------------------------------------------------------
+
+
+@dataclass
+class Fixture:
+    """One database's people: user i is the only on-call of schedule i and service svc-i."""
+
+    url: str
+    env: dict[str, str]
+    users: int
+    data_dir: Path
+
+
+def make_people(engine: Engine, count: int, address: str) -> None:
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(User),
+            [
+                {
+                    "username": f"u{i:05d}",
+                    "display_name": f"Responder {i}",
+                    "email": f"u{i:05d}@example.com",
+                    "locale": "ko" if i % 2 else "en",
+                    "created_at": now,
+                }
+                for i in range(count)
+            ],
+        )
+        ids = {
+            name: id_
+            for name, id_ in conn.execute(
+                select(User.username, User.id).where(User.username.like("u%"))
+            )
+        }
+        conn.execute(
+            insert(ContactMethod),
+            [
+                {
+                    "user_id": ids[f"u{i:05d}"],
+                    "name": "webhook",
+                    "kind": "json",
+                    "url": f"json://{address}/u/{i}",
+                    "position": 0,
+                    "enabled": True,
+                    "created_at": now,
+                }
+                for i in range(count)
+            ],
+        )
+        conn.execute(
+            insert(Schedule),
+            [
+                {"slug": f"s{i:05d}", "name": f"S{i}", "time_zone": "UTC", "created_at": now}
+                for i in range(count)
+            ],
+        )
+        schedules = {slug: id_ for slug, id_ in conn.execute(select(Schedule.slug, Schedule.id))}
+        conn.execute(
+            insert(Rotation),
+            [
+                {
+                    "schedule_id": schedules[f"s{i:05d}"],
+                    "name": "primary",
+                    "layer": "primary",
+                    "handoff": "2026-01-05T09:00:00",
+                    "time_zone": "UTC",
+                    "participants": [ids[f"u{i:05d}"]],
+                    "restrictions": [],
+                }
+                for i in range(count)
+            ],
+        )
+        conn.execute(
+            insert(Service),
+            [
+                {
+                    "slug": f"svc-{i:05d}",
+                    "name": f"Service {i}",
+                    "schedule_id": schedules[f"s{i:05d}"],
+                    "escalation": {},
+                    "created_at": now,
+                }
+                for i in range(count)
+            ],
+        )
+
+
+def make_escalations(engine: Engine, prefix: str, dues: list[datetime]) -> None:
+    """One open incident per due time, on service svc-i, with one bench step due then."""
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(Incident),
+            [
+                {
+                    "id": f"{prefix}-{i:05d}",
+                    "title": f"Bench incident {i}",
+                    "status": "investigating",
+                    "severity": "P3",
+                    "severity_source": "explicit",
+                    "services": [f"svc-{i:05d}"],
+                    "priority_score": 1.0,
+                    "declared_by": "bench",
+                    "declared_at": now,
+                    "started_at": now,
+                    "detected_at": now,
+                    "updated_at": now,
+                }
+                for i in range(len(dues))
+            ],
+        )
+        conn.execute(
+            insert(Escalation),
+            [
+                {
+                    "incident_id": f"{prefix}-{i:05d}",
+                    "policy_slug": "bench-page",
+                    "policy": POLICY,
+                    "stop_on": "acknowledged",
+                    "status": "active",
+                    "due_at": due,
+                    "started_at": now,
+                    "updated_at": now,
+                }
+                for i, due in enumerate(dues)
+            ],
+        )
+
+
+# -- workers --------------------------------------------------------------------------
+
+
+@contextmanager
+def workers(fx: Fixture, count: int) -> Iterator[None]:
+    """`haetae worker` processes, each ready (its loop running) when this yields."""
+    procs: list[subprocess.Popen[str]] = []
+    logs = []
+    try:
+        for n in range(count):
+            log = (fx.data_dir / f"worker-{n}.log").open("w")
+            logs.append(log)
+            procs.append(
+                subprocess.Popen(
+                    [HAETAE, "worker"],
+                    env=fx.env,
+                    stdout=subprocess.PIPE,
+                    stderr=log,
+                    text=True,
+                )
+            )
+        for proc in procs:
+            line = wait_for_line(proc, "running", 60)
+            if line is None:
+                raise Broken(f"haetae worker did not start (exit {proc.poll()})")
+        yield
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        for log in logs:
+            log.close()
+
+
+def wait_for_line(proc: subprocess.Popen[str], word: str, seconds: float) -> str | None:
+    found: list[str] = []
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if word in line:
+                found.append(line)
+                return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(seconds)
+    return found[0] if found else None
+
+
+# -- measuring ------------------------------------------------------------------------
+
+
+def as_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass
+class Phase:
+    label: str
+    count: int
+    seconds: list[float] = field(default_factory=list)  # one figure per step or alert
+    problems: list[str] = field(default_factory=list)
+    wall: float = 0.0  # first due -> last handed
+
+    def pct(self, p: float) -> float:
+        ordered = sorted(self.seconds)
+        return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
+
+
+def settle(engine: Engine, prefix: str, expected: int, deadline: float) -> None:
+    """Wait until every page of the phase is handed over and settled, or the deadline."""
+    query = select(func.count()).where(
+        Notification.incident_id.like(f"{prefix}-%"),
+        Notification.status == "sent",
+        Notification.handed_at.is_not(None),
+    )
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:
+            if (conn.scalar(query) or 0) >= expected:
+                return
+        time.sleep(0.25)
+
+
+def collect(engine: Engine, phase: Phase, prefix: str, keys: Counter[str]) -> None:
+    """Each step's lateness, and the checks: ran once, handed once, received once."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                Notification.incident_id,
+                Notification.status,
+                Notification.handed_at,
+                Notification.data,
+                Notification.idem_key,
+            ).where(Notification.incident_id.like(f"{prefix}-%"))
+        ).all()
+        steps = conn.scalar(
+            select(func.count()).where(
+                TimelineEvent.incident_id.like(f"{prefix}-%"),
+                TimelineEvent.kind == "escalation_step",
+            )
+        )
+        active = conn.scalar(
+            select(func.count()).where(
+                Escalation.incident_id.like(f"{prefix}-%"), Escalation.status == "active"
+            )
+        )
+    per_incident = Counter(r.incident_id for r in rows)
+    first_due: datetime | None = None
+    last_handed: datetime | None = None
+    for row in rows:
+        data = row.data if isinstance(row.data, dict) else json.loads(row.data)
+        due = as_utc(datetime.fromisoformat(data["step_due"]))
+        if row.handed_at is None or row.status != "sent":
+            continue
+        handed = as_utc(row.handed_at)
+        phase.seconds.append((handed - due).total_seconds())
+        first_due = due if first_due is None else min(first_due, due)
+        last_handed = handed if last_handed is None else max(last_handed, handed)
+    if first_due and last_handed:
+        phase.wall = (last_handed - first_due).total_seconds()
+    if steps != phase.count:
+        phase.problems.append(f"{steps} steps ran for {phase.count} due")
+    if active:
+        phase.problems.append(f"{active} escalations still active")
+    if len(per_incident) != phase.count or any(n != 1 for n in per_incident.values()):
+        doubled = sum(1 for n in per_incident.values() if n > 1)
+        phase.problems.append(
+            f"{len(per_incident)} incidents paged of {phase.count}, {doubled} more than once"
+        )
+    unsent = [r for r in rows if r.status != "sent" or r.handed_at is None]
+    if unsent:
+        states = Counter(r.status for r in unsent)
+        phase.problems.append(f"{len(unsent)} pages not handed over: {dict(states)}")
+    mine = {r.idem_key for r in rows}
+    got = {k: n for k, n in keys.items() if k in mine}
+    if len(got) != len(mine):
+        phase.problems.append(f"the receiver got {len(got)} of {len(mine)} pages")
+    if doubles := sum(1 for n in got.values() if n > 1):
+        phase.problems.append(f"the receiver got {doubles} pages more than once")
+
+
+def run_steps(
+    fx: Fixture,
+    engine: Engine,
+    address: str,
+    prefix: str,
+    label: str,
+    dues: list[datetime],
+    timeout: float,
+) -> Phase:
+    phase = Phase(label, len(dues))
+    note(f"{label}: {len(dues)} steps")
+    make_escalations(engine, prefix, dues)
+    last = max(dues)
+    settle(
+        engine,
+        prefix,
+        len(dues),
+        time.monotonic() + (last - datetime.now(UTC)).total_seconds() + timeout,
+    )
+    collect(engine, phase, prefix, received_keys(address))
+    return phase
+
+
+def alerts_to_pages(
+    fx: Fixture, engine: Engine, address: str, first_user: int, count: int
+) -> Phase:
+    """`haetae serve`: post alerts one at a time; each one's first page handed over."""
+    phase = Phase("alert -> page", count)
+    note(f"alert -> page: haetae serve, {count} alerts")
+    sent: dict[str, float] = {}  # service -> wall-clock time just before the request
+    with serve_process(fx.env) as (_, url), httpx.Client(base_url=url, timeout=10) as client:
+        created = client.post(
+            "/api/v1/integrations",
+            headers={"Authorization": f"Bearer {KEY}"},
+            json={"name": "bench-am", "type": "alertmanager"},
+        )
+        if created.status_code != 201:
+            raise Broken(f"creating the integration answered {created.status_code}")
+        auth = {"Authorization": f"Bearer {created.json()['token']}"}
+        for n in range(count):
+            service = f"svc-{first_user + n:05d}"
+            body = alertmanager_body(service, n)
+            sent[service] = time.time()
+            answer = client.post("/ingest/alertmanager", json=body, headers=auth)
+            if answer.status_code >= 300:
+                raise Broken(f"ingest answered {answer.status_code}: {answer.text[:300]}")
+            time.sleep(0.05)  # one at a time: the figure is one alert's path
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            firsts = first_pages(engine)
+            if len(firsts) >= count:
+                break
+            time.sleep(0.25)
+    firsts = first_pages(engine)
+    for service, at in sent.items():
+        handed = firsts.get(service)
+        if handed is None:
+            continue
+        phase.seconds.append(handed.timestamp() - at)
+    if len(phase.seconds) != count:
+        phase.problems.append(f"{len(phase.seconds)} of {count} alerts became a page in time")
+    return phase
+
+
+def first_pages(engine: Engine) -> dict[str, datetime]:
+    """Service -> the first handed_at of a page about an incident declared from an alert."""
+    with engine.connect() as conn:
+        handed: dict[str | None, datetime] = {
+            incident: at
+            for incident, at in conn.execute(
+                select(Notification.incident_id, func.min(Notification.handed_at))
+                .where(
+                    Notification.kind == "page",
+                    Notification.handed_at.is_not(None),
+                    Notification.incident_id.like("INC-%"),
+                )
+                .group_by(Notification.incident_id)
+            )
+            if at is not None
+        }
+        services = conn.execute(
+            select(Incident.id, Incident.services).where(Incident.id.in_(list(handed)))
+        ).all()
+    found = {}
+    for incident, names in services:
+        for name in names if isinstance(names, list) else json.loads(names):
+            found[name] = as_utc(handed[incident])
+    return found
+
+
+def alertmanager_body(service: str, n: int) -> dict[str, Any]:
+    name = f"BenchDown{n}"
+    return {
+        "receiver": "haetae",
+        "status": "firing",
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": {"alertname": name, "service": service, "severity": "warning"},
+                "annotations": {"summary": f"{service} is down"},
+                "startsAt": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+                "endsAt": "0001-01-01T00:00:00Z",
+                "generatorURL": "http://127.0.0.1:9090/graph",
+                "fingerprint": f"bench{n:011d}",
+            }
+        ],
+        "groupLabels": {"alertname": name},
+        "commonLabels": {"alertname": name, "service": service},
+        "commonAnnotations": {},
+        "externalURL": "http://127.0.0.1:9093",
+        "version": "4",
+        "groupKey": f'{{}}:{{alertname="{name}"}}',
+        "truncatedAlerts": 0,
+    }
+
+
+# -- one database ---------------------------------------------------------------------
+
+
+@dataclass
+class Settings:
+    steps: int
+    spread: float
+    burst: int
+    alerts: int
+    quick: bool
+
+
+@dataclass
+class Result:
+    label: str
+    workers: int
+    phases: dict[str, Phase] = field(default_factory=dict)
+    log: list[str] = field(default_factory=list)
+
+
+def bench_database(s: Settings, key: str, database_url: str | None, address: str) -> Result:
+    label = "PostgreSQL" if key == "postgresql" else "SQLite"
+    result = Result(label, WORKERS[key])
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp)
+        env = serve_env(data_dir, PYTHONUNBUFFERED="1", PUBLIC_URL="http://127.0.0.1:8000")
+        if database_url:
+            env["DATABASE_URL"] = database_url
+        url = database_url or f"sqlite:///{data_dir / 'haetae.db'}"
+        upgrade = subprocess.run([HAETAE, "db", "upgrade"], env=env, capture_output=True)
+        if upgrade.returncode != 0:
+            raise Broken(f"haetae db upgrade failed:\n{upgrade.stderr.decode()}")
+        users = max(s.steps, s.burst) + s.alerts
+        fx = Fixture(url, env, users, data_dir)
+        engine = create_engine(url)
+        try:
+            note(f"{label}: {users} people, schedules, services")
+            make_people(engine, users, address)
+            with workers(fx, result.workers):
+                start = datetime.now(UTC) + timedelta(seconds=1.5)
+                dues = [start + timedelta(seconds=s.spread * i / s.steps) for i in range(s.steps)]
+                result.phases["lateness"] = run_steps(
+                    fx, engine, address, "L", "lateness", dues, timeout=30
+                )
+                at = datetime.now(UTC) + timedelta(seconds=2)
+                result.phases["burst"] = run_steps(
+                    fx, engine, address, "B", "burst", [at] * s.burst, timeout=120
+                )
+            result.phases["alert"] = alerts_to_pages(
+                fx, engine, address, max(s.steps, s.burst), s.alerts
+            )
+        finally:
+            engine.dispose()
+        result.log = worker_warnings(data_dir)
+    return result
+
+
+def worker_warnings(data_dir: Path, most: int = 5) -> list[str]:
+    counts: Counter[str] = Counter()
+    for path in data_dir.glob("worker-*.log"):
+        for line in path.read_text(errors="replace").splitlines():
+            try:
+                entry = json.loads(line)
+                message = f"{entry['level']} {entry['logger']}: {entry['message']}"
+            except (ValueError, KeyError, TypeError):
+                message = line.strip()
+            if message:
+                counts[message[:300]] += 1
+    return [f"{n} x {message}" for message, n in counts.most_common(most)]
+
+
+# -- report ---------------------------------------------------------------------------
+
+
+def report(results: list[Result], s: Settings) -> None:
+    for r in results:
+        late, burst, alert = r.phases["lateness"], r.phases["burst"], r.phases["alert"]
+        print(
+            f"{r.label}, {r.workers} worker process(es): {late.count} steps due across "
+            f"{s.spread:g} s"
+        )
+        if late.seconds:
+            print(f"  lateness p50 {late.pct(50):.3f} s")
+            print(f"  lateness p99 {late.pct(99):.3f} s")
+            print(f"  lateness max {max(late.seconds):.3f} s")
+        if burst.seconds:
+            rate = burst.count / burst.wall if burst.wall > 0 else float("inf")
+            print(
+                f"  burst {burst.count} steps due at once: all handed within {burst.wall:.2f} s "
+                f"(p50 {burst.pct(50):.2f} s, {rate:.0f} pages/s)"
+            )
+        if alert.seconds:
+            print(f"  alert -> page p50 {alert.pct(50):.3f} s")
+            print(f"  alert -> page p95 {alert.pct(95):.3f} s  ({len(alert.seconds)} alerts)")
+        for phase in r.phases.values():
+            for problem in phase.problems:
+                print(f"  PROBLEM {phase.label}: {problem}")
+        for line in r.log:
+            print(f"  workers logged {line}")
+    print()
+
+    def verdict(ok: bool, what: str, detail: str) -> None:
+        print(f"{'PASS' if ok else 'FAIL'}  {what}: {detail}")
+
+    for r in results:
+        late, burst, alert = r.phases["lateness"], r.phases["burst"], r.phases["alert"]
+        clean = {k: not p.problems and bool(p.seconds) for k, p in r.phases.items()}
+        if late.seconds:
+            verdict(
+                clean["lateness"] and late.pct(99) < 1,
+                f"{r.label} lateness p99 < 1 s",
+                f"{late.pct(99):.3f} s",
+            )
+        if alert.seconds:
+            verdict(
+                clean["alert"] and alert.pct(95) < 1,
+                f"{r.label} alert -> page p95 < 1 s",
+                f"{alert.pct(95):.3f} s",
+            )
+        if burst.seconds:
+            verdict(
+                clean["burst"] and burst.wall < 5,
+                f"{r.label} moonshot: {burst.count} due at once all handed within 5 s",
+                f"{burst.wall:.2f} s",
+            )
+        if alert.seconds:
+            verdict(
+                clean["alert"] and alert.pct(95) < 0.25,
+                f"{r.label} moonshot: alert -> page p95 < 250 ms",
+                f"{alert.pct(95) * 1000:.0f} ms",
+            )
+        verdict(
+            all(clean.values()),
+            f"{r.label} every step ran once, every page handed and received once",
+            "ok" if all(clean.values()) else "NOT (see PROBLEM lines)",
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a smaller run, under 45 s")
+    parser.add_argument("--steps", type=int, help="lateness: steps spread across --spread")
+    parser.add_argument("--spread", type=float, help="lateness: seconds the steps spread over")
+    parser.add_argument("--burst", type=int, help="steps due at the same instant")
+    parser.add_argument("--alerts", type=int, help="alerts posted one at a time")
+    parser.add_argument("--targets", default=",".join(TARGETS), help="postgresql,sqlite")
+    parser.add_argument("--receive", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.receive:
+        receive(args.receive)
+        return 0
+    targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    if unknown := set(targets) - set(TARGETS):
+        parser.error(f"unknown targets: {', '.join(sorted(unknown))}")
+    s = Settings(
+        steps=args.steps or (200 if args.quick else 1000),
+        spread=args.spread or (8.0 if args.quick else 60.0),
+        burst=args.burst or (1000 if args.quick else 10000),
+        alerts=args.alerts or (30 if args.quick else 200),
+        quick=args.quick,
+    )
+    started = time.monotonic()
+    revision = subprocess.run(
+        ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    print(
+        f"{s.steps} steps across {s.spread:g} s, {s.burst} at once, {s.alerts} alerts; "
+        f"Haetae {revision or '?'}; load average {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} CPUs\n"
+    )
+    results: list[Result] = []
+    try:
+        with receiver() as address:
+            if "postgresql" in targets:
+                cluster = PostgresCluster()
+                try:
+                    cluster.start()
+                except (OSError, RuntimeError, subprocess.CalledProcessError) as exc:
+                    with suppress(OSError, subprocess.CalledProcessError):
+                        cluster.stop()
+                    raise Broken(f"PostgreSQL did not start: {exc}") from exc
+                try:
+                    results.append(
+                        bench_database(s, "postgresql", cluster.create_database("bench"), address)
+                    )
+                finally:
+                    cluster.stop()
+            if "sqlite" in targets:
+                results.append(bench_database(s, "sqlite", None, address))
+    except (Broken, RuntimeError) as exc:
+        print(f"the bench broke: {exc}")
+        return 1
+    report(results, s)
+    print(f"\n({math.ceil(time.monotonic() - started)} s in all)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
