@@ -3,7 +3,6 @@ rules, and what the engine pages a person with."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -249,26 +248,3 @@ def get_notification_rule(session: Session, user: User, rule_id: int) -> Notific
     if rule is None or rule.user_id != user.id:
         raise HaetaeError("NOT_FOUND", f"{user.username} has no notification rule {rule_id}.")
     return rule
-
-
-@dataclass(frozen=True)
-class PageStep:
-    """Send to `method` this many minutes after the person is paged."""
-
-    method: ContactMethod
-    delay_minutes: int
-
-
-def paging_plan(session: Session, user: User) -> list[PageStep]:
-    """How a person is paged: their notification rules whose contact method is enabled, by
-    delay; when none is usable (no rules, or only disabled methods), their first enabled
-    contact method at once; with no enabled contact method, nothing."""
-    rules = [
-        PageStep(method, rule.delay_minutes)
-        for rule, method in notification_rules(session, user)
-        if method.enabled
-    ]
-    if rules:
-        return rules
-    first = next((m for m in contact_methods(session, user) if m.enabled), None)
-    return [PageStep(first, 0)] if first is not None else []
