@@ -193,6 +193,10 @@ def test_an_override_added_in_local_time_shows_in_the_calendar_and_the_api(
     day = row_of(page_of(alice, "/schedules/ops"), 'data-day="2026-03-05"')
     assert "18:00–24:00 carol" not in day and "00:00–24:00 alice" in day
     assert not [s for s in api.get("/api/v1/schedules/ops/shifts").json() if s["override_id"]]
+    gone = post(alice, f"/schedules/ops/overrides/{row.id}/remove", {}, "/schedules/ops")
+    assert gone.status_code == 404 and f"The schedule has no override {row.id}." in gone.text
+    huge = post(alice, "/schedules/ops/overrides/99999999999/remove", {}, "/schedules/ops")
+    assert huge.status_code == 422
 
 
 def test_a_refused_override_says_why_and_keeps_what_was_typed(

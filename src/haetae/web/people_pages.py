@@ -8,9 +8,10 @@ does. A contact method's URL is shown masked; once saved it is never shown again
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 from zoneinfo import available_timezones
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -35,6 +36,8 @@ from haetae.web.paging_panel import (
 from haetae.web.render import render
 
 router = APIRouter(include_in_schema=False)
+# Row ids in paths stay within a 32-bit integer, which every backend's column holds.
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 NAME_MAX = 100
 URL_MAX = 4000
@@ -175,7 +178,7 @@ def add_method(posted: tuple[Console, FormData] = Depends(responder_post)) -> Re
 
 @router.post("/profile/contact-methods/{method_id}/enabled")
 def switch_method(
-    method_id: int, posted: tuple[Console, FormData] = Depends(responder_post)
+    method_id: RowId, posted: tuple[Console, FormData] = Depends(responder_post)
 ) -> Response:
     """`enabled=1` pages through it again, `enabled=0` stops using it."""
     console, form = posted
@@ -188,7 +191,7 @@ def switch_method(
 
 @router.post("/profile/contact-methods/{method_id}/move")
 def move_method(
-    method_id: int, posted: tuple[Console, FormData] = Depends(responder_post)
+    method_id: RowId, posted: tuple[Console, FormData] = Depends(responder_post)
 ) -> Response:
     """`direction=up` or `down` in the fallback order: swap places with the neighbour."""
     console, form = posted
@@ -209,7 +212,7 @@ def move_method(
 
 @router.post("/profile/contact-methods/{method_id}/remove")
 def remove_method(
-    method_id: int, posted: tuple[Console, FormData] = Depends(responder_post)
+    method_id: RowId, posted: tuple[Console, FormData] = Depends(responder_post)
 ) -> Response:
     console, _form = posted
     with console.write() as session:
@@ -220,7 +223,7 @@ def remove_method(
 
 @router.post("/profile/contact-methods/{method_id}/test")
 def send_test(
-    method_id: int, posted: tuple[Console, FormData] = Depends(responder_post)
+    method_id: RowId, posted: tuple[Console, FormData] = Depends(responder_post)
 ) -> Response:
     """Queue a test message; the worker sends it, and the page shows how it went."""
     console, _form = posted
@@ -232,7 +235,7 @@ def send_test(
 
 
 @router.get("/profile/tests/{notification_id}")
-def test_state(notification_id: int, console: Console = Depends(signed_in)) -> Response:
+def test_state(notification_id: RowId, console: Console = Depends(signed_in)) -> Response:
     """A test notification's delivery state, asked for again while it is unsettled."""
     with console.read() as session:
         user = _me(console, session)
@@ -260,7 +263,8 @@ def add_rule(posted: tuple[Console, FormData] = Depends(responder_post)) -> Resp
     console, form = posted
     values = {"contact_method_id": field(form, "contact_method_id"), "delay": field(form, "delay")}
     messages = []
-    if not values["contact_method_id"].isdigit():
+    method_id = values["contact_method_id"]
+    if not method_id.isdigit() or not 1 <= int(method_id) < 2**31:
         messages.append(console.gettext(METHOD_REQUIRED))
     if not values["delay"].isdigit() or int(values["delay"]) > DELAY_MAX:
         messages.append(console.gettext(DELAY_INVALID))
@@ -282,7 +286,7 @@ def add_rule(posted: tuple[Console, FormData] = Depends(responder_post)) -> Resp
 
 @router.post("/profile/rules/{rule_id}/remove")
 def remove_rule(
-    rule_id: int, posted: tuple[Console, FormData] = Depends(responder_post)
+    rule_id: RowId, posted: tuple[Console, FormData] = Depends(responder_post)
 ) -> Response:
     console, _form = posted
     with console.write() as session:

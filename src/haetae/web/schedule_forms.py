@@ -8,11 +8,11 @@ the form that was posted and what was typed. Times typed are on the schedule's w
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -30,6 +30,8 @@ from haetae.web.forms import Failure, split_list
 from haetae.web.oncall_pages import find_schedule, schedule_page, weeks_from
 
 router = APIRouter(include_in_schema=False)
+# Row ids in paths stay within a 32-bit integer, which every backend's column holds.
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 NOTE_MAX = 2000
 BODY_MAX = 20000
@@ -160,7 +162,7 @@ def add_override(slug: str, posted: tuple[Console, FormData] = Depends(responder
 
 @router.post("/schedules/{slug}/overrides/{override_id}/remove")
 def remove_override(
-    slug: str, override_id: int, posted: tuple[Console, FormData] = Depends(responder_post)
+    slug: str, override_id: RowId, posted: tuple[Console, FormData] = Depends(responder_post)
 ) -> Response:
     console, form = posted
     with console.write() as session:
@@ -282,7 +284,7 @@ def _replace_rotation(
 
 @router.post("/schedules/{slug}/rotations/{rotation_id}")
 def edit_rotation(
-    slug: str, rotation_id: int, posted: tuple[Console, FormData] = Depends(responder_post)
+    slug: str, rotation_id: RowId, posted: tuple[Console, FormData] = Depends(responder_post)
 ) -> Response:
     """Change a rotation's participants (in order), shift length and first hand-off."""
     console, form = posted
