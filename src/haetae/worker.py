@@ -48,8 +48,8 @@ class WorkerConfig:
     batch: int = 500
     # Due steps per transaction: a slice commits, and its pages go to the senders, while
     # the next slice runs, so a flood of due steps starts paging at once.
-    step_batch: int = 100
-    step_slices: int = 100  # per cycle, then reminders and hand-offs get their turn
+    step_batch: int = 25
+    step_slices: int = 400  # per cycle, then reminders and hand-offs get their turn
     senders: int = 16
     send_timeout: float = 10.0
     lease: timedelta = timedelta(seconds=30)
