@@ -170,9 +170,11 @@ def test_responder_declares_and_resolves_an_incident(
         "condition_checked",
         "condition_checked",
         "status_changed",
+        "escalation_stopped",  # leaving triage acknowledges: the paging stops
         "status_changed",
         "status_changed",
         "status_changed",
+        "escalation_stopped",  # resolved: the severity's matrix stops too
     ]
     shot(page, "incident-resolved")
 

@@ -57,7 +57,12 @@ def test_edit_reclassifies_by_the_matrix_and_shows_on_the_timeline(
     assert got["title"] == "Card checkout returns 502"
     assert got["services"] == ["checkout", "payments"]
     assert got["impact"]["users"] == 1200
-    assert timeline_kinds(api, incident_id)[-2:] == ["fields_changed", "severity_changed"]
+    assert timeline_kinds(api, incident_id)[-4:] == [
+        "fields_changed",
+        "severity_changed",
+        "escalation_stopped",  # the old severity's matrix
+        "escalation_started",  # the new one's
+    ]
 
     page = alice.get(url).text
     assert "Details changed" in page
