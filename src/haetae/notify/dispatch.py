@@ -35,39 +35,58 @@ def prepare(
     links it issues commit with the claim)."""
     user_ids = {c.user_id for c in claimed if c.user_id is not None}
     users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
-    for item in claimed:
-        user = users.get(item.user_id) if item.user_id is not None else None
-        incident = session.get(Incident, item.incident_id) if item.incident_id else None
-        ack_url = resolve_url = None
-        if incident is not None and item.kind in LINKED_KINDS:
-            ack_url, resolve_url = (
-                links.link_url(
-                    public_url,
-                    links.issue(
-                        session,
-                        incident_id=incident.id,
-                        action=action,
-                        user_id=item.user_id,
-                        now=now,
-                        ttl=LINK_TTL,
-                        secret=secret,
-                    ),
-                )
-                for action in ("acknowledge", "resolve")
+    incident_ids = {c.incident_id for c in claimed if c.incident_id is not None}
+    incidents = {
+        i.id: i for i in session.scalars(select(Incident).where(Incident.id.in_(incident_ids)))
+    }
+    # The links' rows go out in one flush at commit, not one before each query.
+    with session.no_autoflush:
+        for item in claimed:
+            _prepare_one(session, item, users, incidents, policy, public_url, secret, now)
+
+
+def _prepare_one(
+    session: Session,
+    item: Claimed,
+    users: dict[int, User],
+    incidents: dict[str, Incident],
+    policy: Policy,
+    public_url: str,
+    secret: str,
+    now: datetime,
+) -> None:
+    user = users.get(item.user_id) if item.user_id is not None else None
+    incident = incidents.get(item.incident_id) if item.incident_id else None
+    ack_url = resolve_url = None
+    if incident is not None and item.kind in LINKED_KINDS:
+        ack_url, resolve_url = (
+            links.link_url(
+                public_url,
+                links.issue(
+                    session,
+                    incident_id=incident.id,
+                    action=action,
+                    user_id=item.user_id,
+                    now=now,
+                    ttl=LINK_TTL,
+                    secret=secret,
+                ),
             )
-        message = messages.render(
-            item.kind,
-            incident=incident,
-            policy=policy,
-            locale=item.locale,
-            public_url=public_url,
-            note=_note(item.data.get("note"), item.locale),
-            ack_url=ack_url,
-            resolve_url=resolve_url,
-            recipient=(user.display_name or user.username) if user else "",
-            extra=_extra(session, item, now=now),
+            for action in ("acknowledge", "resolve")
         )
-        item.subject, item.body = message.subject, message.body
+    message = messages.render(
+        item.kind,
+        incident=incident,
+        policy=policy,
+        locale=item.locale,
+        public_url=public_url,
+        note=_note(item.data.get("note"), item.locale),
+        ack_url=ack_url,
+        resolve_url=resolve_url,
+        recipient=(user.display_name or user.username) if user else "",
+        extra=_extra(session, item, now=now),
+    )
+    item.subject, item.body = message.subject, message.body
 
 
 def _note(note: Any, locale: str) -> str:
