@@ -21,8 +21,11 @@ from haetae.db import Base, Database
 from haetae.migrations import upgrade_to_head
 from haetae.policy.loader import default_policy
 from haetae.policy.schema import Policy
+from haetae.worker import Worker, WorkerConfig
 from tests.support.pg import PostgresCluster
 from tests.support.server import RunningServer, start_server
+from tests.support.smtp import SmtpServer
+from tests.support.webhook import WebhookReceiver
 
 assert models  # every table registered
 # Servers built in tests run no background worker: a test that needs one starts its own
@@ -136,3 +139,25 @@ def api(server: RunningServer) -> Iterator[httpx.Client]:
 def anon(server: RunningServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url, timeout=30) as client:
         yield client
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server on loopback; `.url(to=...)` is its Apprise mailto URL."""
+    with SmtpServer() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def webhook() -> Iterator[WebhookReceiver]:
+    """A real webhook receiver on loopback; `.url(path)` is its Apprise json URL."""
+    with WebhookReceiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def worker(db: Database, policy: Policy, server: RunningServer) -> Iterator[Worker]:
+    """A worker that runs one cycle each time the test calls run_once()."""
+    running = Worker(db, policy, WorkerConfig(public_url=server.url, secret=JWT_SECRET, senders=4))
+    yield running
+    running.stop()

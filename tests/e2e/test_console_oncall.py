@@ -15,9 +15,7 @@ from haetae.clock import utcnow
 from haetae.db import Database
 from haetae.oncall import service as oncall
 from haetae.oncall.schemas import RotationSpec, ScheduleSpec
-from haetae.policy.schema import Policy
-from haetae.worker import Worker, WorkerConfig
-from tests.conftest import JWT_SECRET
+from haetae.worker import Worker
 from tests.e2e.test_console import CHROMIUM_ARGS, shot, sign_in
 from tests.support.server import RunningServer
 from tests.support.webhook import WebhookReceiver
@@ -44,19 +42,6 @@ def page(browser: Browser) -> Iterator[Page]:
     opened = context.new_page()
     yield opened
     context.close()
-
-
-@pytest.fixture
-def webhook() -> Iterator[WebhookReceiver]:
-    with WebhookReceiver() as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def worker(db: Database, policy: Policy, server: RunningServer) -> Iterator[Worker]:
-    running = Worker(db, policy, WorkerConfig(public_url=server.url, secret=JWT_SECRET, senders=2))
-    yield running
-    running.stop()
 
 
 def test_responder_covers_a_shift_and_tests_their_pager(

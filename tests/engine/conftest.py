@@ -3,7 +3,7 @@ runs when the test says, and a real SMTP server and webhook receiver to page the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 
 import pytest
@@ -14,33 +14,6 @@ from haetae.db import Database
 from haetae.oncall import service as oncall
 from haetae.oncall.schemas import RotationSpec, ScheduleSpec
 from haetae.people.models import ContactMethod, NotificationRule
-from haetae.policy.schema import Policy
-from haetae.worker import Worker, WorkerConfig
-from tests.conftest import JWT_SECRET
-from tests.support.server import RunningServer
-from tests.support.smtp import SmtpServer
-from tests.support.webhook import WebhookReceiver
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    with SmtpServer() as server:
-        yield server
-
-
-@pytest.fixture
-def webhook() -> Iterator[WebhookReceiver]:
-    with WebhookReceiver() as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def worker(db: Database, policy: Policy, server: RunningServer) -> Iterator[Worker]:
-    """A worker that runs one cycle each time the test calls run_once()."""
-    running = Worker(db, policy, WorkerConfig(public_url=server.url, secret=JWT_SECRET, senders=4))
-    yield running
-    running.stop()
-
 
 MakeUser = Callable[..., int]
 

@@ -26,8 +26,7 @@ from haetae.people.models import ContactMethod
 from haetae.people.schemas import ServiceSpec, TeamSpec
 from haetae.policy.escalation import EscalationPolicySpec
 from haetae.policy.schema import Policy
-from haetae.worker import Worker, WorkerConfig
-from tests.conftest import JWT_SECRET
+from haetae.worker import Worker
 from tests.support.server import RunningServer
 from tests.support.webhook import WebhookReceiver
 from tests.web.console_client import console_for, csrf_from, make_user
@@ -459,19 +458,6 @@ def test_profile_manages_time_zone_contact_methods_order_and_rules(
         user = people.get_user(session, "alice")
         assert [m.name for m in people.contact_methods(session, user)] == ["mail"]
         assert people.notification_rules(session, user) == []
-
-
-@pytest.fixture
-def webhook() -> Iterator[WebhookReceiver]:
-    with WebhookReceiver() as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def worker(db: Database, policy: Policy, server: RunningServer) -> Iterator[Worker]:
-    running = Worker(db, policy, WorkerConfig(public_url=server.url, secret=JWT_SECRET, senders=2))
-    yield running
-    running.stop()
 
 
 @pytest.fixture
