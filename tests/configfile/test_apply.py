@@ -288,7 +288,7 @@ def test_seconds_in_a_hand_off_survive_export_and_apply(db: Database, policy: Po
 
 def paging_plan(session: Session, user_id: int) -> list[tuple[str, int]]:
     """How the engine will page the person: (contact method name, minutes after the page)."""
-    names = dict(session.execute(select(ContactMethod.id, ContactMethod.name)).tuples().all())
+    names = {i: n for i, n in session.execute(select(ContactMethod.id, ContactMethod.name))}
     return [
         (names[t.contact_method_id], t.delay_minutes) for t in outbox.targets_for(session, user_id)
     ]
