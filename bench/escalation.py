@@ -233,6 +233,8 @@ def make_people(engine: Engine, count: int, scheduled: int, address: str) -> Non
                 for i in range(count)
             ],
         )
+        if not scheduled:
+            return
         conn.execute(
             insert(Schedule),
             [

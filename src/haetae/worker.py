@@ -23,6 +23,7 @@ from typing import TypeVar
 
 import psycopg
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from haetae import wakeup
 from haetae.clock import utcnow
@@ -55,6 +56,19 @@ class WorkerConfig:
     lease: timedelta = timedelta(seconds=30)
     # Test hook: seconds each sender waits between claiming and sending (to kill it there).
     pause_before_send: float = 0.0
+
+
+RECORD_BATCH = 100  # send outcomes recorded in one transaction, at most
+
+
+@dataclass
+class _Outcome:
+    item: outbox.Claimed
+    ok: bool
+    retryable: bool
+    error: str | None
+    handed_at: datetime
+    recorded: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass
@@ -96,6 +110,9 @@ class Worker:
         self._thread: threading.Thread | None = None
         self._listener: threading.Thread | None = None
         self._last_handoffs: datetime | None = None
+        self._record_lock = threading.Lock()
+        self._to_record: list[_Outcome] = []
+        self._recording = False
         # Set by run(): hand-off notices then have a thread of their own (they read every
         # schedule's shifts, which takes long with many schedules), off the steps' loop.
         self._handoffs_apart = False
@@ -238,22 +255,65 @@ class Worker:
         except Exception as exc:  # a sender bug must still settle the row
             log.exception("send failed", extra={"f_notification": item.id})
             ok, retryable, error = False, True, type(exc).__name__
-        try:
-            with self.db.session() as session:
-                outbox.complete(
-                    session,
-                    item,
-                    ok=ok,
-                    retryable=retryable,
-                    error=error,
-                    handed_at=handed_at,
-                    now=utcnow(),
-                )
-        except Exception:
-            # The lease runs out and the row is retried once: at worst one duplicate.
-            log.exception("recording a send failed", extra={"f_notification": item.id})
+        self._record(_Outcome(item, ok, retryable, error, handed_at))
         if not ok:
             wakeup.wake()  # a retry or a fallback may be due soon
+
+    def _record(self, outcome: _Outcome) -> None:
+        """Record a send's outcome, with those of other senders finishing meanwhile, in one
+        transaction (group commit): the first sender to arrive records for all who queue
+        behind it. Returns once this outcome is recorded (or its recording failed)."""
+        with self._record_lock:
+            self._to_record.append(outcome)
+            leader = not self._recording
+            if leader:
+                self._recording = True
+        if not leader:
+            outcome.recorded.wait(self.config.send_timeout + 30)
+            return
+        try:
+            while True:
+                with self._record_lock:
+                    batch = self._to_record[:RECORD_BATCH]
+                    del self._to_record[:RECORD_BATCH]
+                    if not batch:
+                        self._recording = False
+                        return
+                try:
+                    self._record_batch(batch)
+                finally:
+                    for done in batch:
+                        done.recorded.set()
+        except BaseException:
+            with self._record_lock:
+                self._recording = False
+            raise
+
+    def _record_batch(self, batch: list[_Outcome]) -> None:
+        try:
+            with self.db.session() as session, session.no_autoflush:
+                for outcome in batch:
+                    self._complete(session, outcome)
+            return
+        except Exception:
+            if len(batch) == 1:
+                # The lease runs out and the row is retried once: at worst one duplicate.
+                log.exception("recording a send failed", extra={"f_notification": batch[0].item.id})
+                return
+        for outcome in batch:  # one at a time, so that one bad row does not hold the rest
+            self._record_batch([outcome])
+
+    @staticmethod
+    def _complete(session: Session, outcome: _Outcome) -> None:
+        outbox.complete(
+            session,
+            outcome.item,
+            ok=outcome.ok,
+            retryable=outcome.retryable,
+            error=outcome.error,
+            handed_at=outcome.handed_at,
+            now=utcnow(),
+        )
 
     def drain(self, timeout: float = 60.0) -> None:
         """Wait for the sends under way (tests and shutdown)."""
