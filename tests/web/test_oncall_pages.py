@@ -277,6 +277,21 @@ def test_the_ical_feed_url_is_shown_once_and_works(
     assert anon.get(f"{feed.path}?{feed.query}").status_code == 404
 
 
+def test_my_own_shifts_feed_is_made_on_my_profile(
+    ops: None, alice: httpx.Client, anon: httpx.Client
+) -> None:
+    assert "No feed URL yet." in page_of(alice, "/profile")
+    response = post(alice, "/profile/ical-token", {}, "/profile")
+    assert response.status_code == 200
+    url = re.search(r'<pre id="fresh-feed">([^<]+)</pre>', response.text)
+    assert url, response.text
+    feed = urlsplit(html.unescape(url.group(1)))
+    assert feed.path == "/ical/users/alice.ics"
+    calendar = anon.get(f"{feed.path}?{feed.query}")
+    assert calendar.status_code == 200 and "BEGIN:VEVENT" in calendar.text
+    assert "A feed URL exists." in page_of(alice, "/profile")
+
+
 def test_editing_a_rotation_goes_through_the_schedule_spec(
     ops: None, alice: httpx.Client, api: httpx.Client, db: Database
 ) -> None:

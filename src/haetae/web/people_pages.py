@@ -23,8 +23,10 @@ from haetae.errors import HaetaeError
 from haetae.i18n import N_
 from haetae.notify import outbox
 from haetae.notify.models import Notification
+from haetae.oncall import ical
 from haetae.people import service as people
 from haetae.people.models import ContactMethod, NotificationRule
+from haetae.web.alerts_pages import base_url
 from haetae.web.console import Console, Refused, field, responder_post, signed_in
 from haetae.web.forms import Failure
 from haetae.web.paging_panel import (
@@ -85,7 +87,11 @@ def _last_tests(session: Session, user: User) -> dict[int, NotificationRow]:
 
 
 def profile_page(
-    console: Console, *, failure: Failure | None = None, status: int = 200
+    console: Console,
+    *,
+    failure: Failure | None = None,
+    status: int = 200,
+    fresh_feed: str | None = None,
 ) -> Response:
     with console.read() as session:
         user = _me(console, session)
@@ -108,6 +114,7 @@ def profile_page(
             locales=i18n.LANGUAGE_NAMES,
             statuses=NOTIFICATION_STATUSES,
             unsettled=UNSETTLED,
+            fresh_feed=fresh_feed,
         )
 
 
@@ -145,6 +152,17 @@ def save_profile(posted: tuple[Console, FormData] = Depends(responder_post)) -> 
             fields={"time_zone", "locale"},
         )
     return _back("settings")
+
+
+@router.post("/profile/ical-token")
+def new_feed(posted: tuple[Console, FormData] = Depends(responder_post)) -> Response:
+    """A new secret URL of the signed-in person's own shifts, shown on this answer only."""
+    console, _ = posted
+    with console.write() as session:
+        user = _me(console, session)
+        token, user.ical_token_hash = ical.new_token()
+        url = ical.user_feed_url(base_url(console), user.username, token)
+    return profile_page(console, fresh_feed=url)
 
 
 @router.post("/profile/contact-methods")
