@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -58,10 +59,7 @@ def run_due_steps(
     # The steps' own writes (timeline events, the escalations' next due) go out in one
     # flush at commit rather than in one before each of the steps' queries.
     with session.no_autoflush:
-        for escalation in escalations:
-            run = run_step(session, policy, escalation, now=now)
-            if run is not None:
-                runs.append(run)
+        runs = _run_steps(session, policy, escalations, now=now)
     del incidents
     return runs
 
@@ -71,6 +69,38 @@ def run_step(
 ) -> StepRun | None:
     """Page the step's targets and move to the next step; stop instead if the incident was
     acknowledged or resolved meanwhile (the guard that makes an ack win every race)."""
+    runs = _run_steps(session, policy, [escalation], now=now)
+    return runs[0] if runs else None
+
+
+@dataclass
+class _Plan:
+    """A due step whose guard passed, with the people its targets name right now."""
+
+    escalation: Escalation
+    incident: Incident
+    spec: EscalationPolicySpec
+    index: int
+    users: list[User]
+    problems: list[str]
+
+
+def _run_steps(
+    session: Session, policy: Policy, escalations: list[Escalation], *, now: datetime
+) -> list[StepRun]:
+    """Several steps in one go: their people's contact methods are read in one query and
+    their pages inserted in one statement, each step as if it ran alone."""
+    plans = [p for e in escalations if (p := _plan(session, policy, e, now=now)) is not None]
+    targets = outbox.targets_by_user(session, {u.id for p in plans for u in p.users})
+    rows: list[dict[str, Any]] = []
+    runs = [_page(session, plan, targets, rows, now=now) for plan in plans]
+    outbox.insert_rows(session, rows)
+    return runs
+
+
+def _plan(
+    session: Session, policy: Policy, escalation: Escalation, *, now: datetime
+) -> _Plan | None:
     incident = session.get(Incident, escalation.incident_id)
     if incident is None or incident.status not in lifecycle.ACTIVE:
         _finish(escalation, "stopped", "resolved", now)
@@ -80,38 +110,55 @@ def run_step(
         return None
     spec = EscalationPolicySpec.model_validate(escalation.policy)
     index = min(escalation.step_index, len(spec.steps) - 1)
+    users: list[User] = []
+    problems: list[str] = []
+    for target in spec.steps[index].notify:
+        found, problem = recipients.resolve(session, policy, incident, target, now=now)
+        if problem:
+            problems.append(problem)
+        users += found
+    return _Plan(escalation, incident, spec, index, users, problems)
+
+
+def _page(
+    session: Session,
+    plan: _Plan,
+    targets: dict[int, list[outbox.Target]],
+    rows: list[dict[str, Any]],
+    *,
+    now: datetime,
+) -> StepRun:
+    """The plan's pages (added to `rows`), its timeline entry, and the next step."""
+    escalation, incident, spec, index = plan.escalation, plan.incident, plan.spec, plan.index
     step = spec.steps[index]
     first = index == 0 and escalation.loop_count == 0
     note = localized(step.note, "en") if step.note else ""
     paged: list[str] = []
-    problems: list[str] = []
+    problems = list(plan.problems)
     base = f"esc:{escalation.id}:{escalation.started_at.timestamp():.0f}"
-    for target in step.notify:
-        users, problem = recipients.resolve(session, policy, incident, target, now=now)
-        if problem:
-            problems.append(problem)
-        for user in users:
-            queued = outbox.notify_user(
-                session,
-                user.id,
-                kind="page" if first else "escalation",
-                idem_key=f"{base}:{escalation.loop_count}:{index}:u{user.id}",
-                incident_id=incident.id,
-                escalation_id=escalation.id,
-                cancel_on=escalation.stop_on,
-                now=now,
-                data={
-                    "policy": escalation.policy_slug,
-                    "step": index + 1,
-                    "loop": escalation.loop_count,
-                    "note": step.note,
-                    "step_due": escalation.due_at.isoformat(),  # lateness = handed - due
-                },
-            )
-            if queued is None:
-                problems.append(f"{user.username} has no contact method")
-            elif user.username not in paged:
-                paged.append(user.username)
+    for user in plan.users:
+        if not targets.get(user.id):
+            problems.append(f"{user.username} has no contact method")
+            continue
+        rows += outbox.rows_for_user(
+            user.id,
+            targets[user.id],
+            kind="page" if first else "escalation",
+            idem_key=f"{base}:{escalation.loop_count}:{index}:u{user.id}",
+            incident_id=incident.id,
+            escalation_id=escalation.id,
+            cancel_on=escalation.stop_on,
+            now=now,
+            data={
+                "policy": escalation.policy_slug,
+                "step": index + 1,
+                "loop": escalation.loop_count,
+                "note": step.note,
+                "step_due": escalation.due_at.isoformat(),  # lateness = handed - due
+            },
+        )
+        if user.username not in paged:
+            paged.append(user.username)
     lateness = (now - escalation.due_at).total_seconds()
     summary = (
         f"{escalation.policy_slug} step {index + 1}/{len(spec.steps)}"

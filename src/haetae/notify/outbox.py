@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -46,22 +47,41 @@ class Target:
 
 def targets_for(session: Session, user_id: int) -> list[Target]:
     """The user's notification rules; without rules, the first enabled contact method at
-    once. Empty when the user cannot be reached. (One query: a rule always names one of
-    its owner's contact methods.)"""
+    once. Empty when the user cannot be reached."""
+    return targets_by_user(session, [user_id])[user_id]
+
+
+def targets_by_user(session: Session, user_ids: Iterable[int]) -> dict[int, list[Target]]:
+    """targets_for of several users in one query (a rule always names one of its owner's
+    contact methods)."""
+    ids = set(user_ids)
+    if not ids:
+        return {}
     rows = session.execute(
-        select(ContactMethod.id, NotificationRule.delay_minutes)
+        select(ContactMethod.user_id, ContactMethod.id, NotificationRule.delay_minutes)
         .outerjoin(
             NotificationRule,
             (NotificationRule.contact_method_id == ContactMethod.id)
-            & (NotificationRule.user_id == user_id),
+            & (NotificationRule.user_id == ContactMethod.user_id),
         )
-        .where(ContactMethod.user_id == user_id, ContactMethod.enabled.is_(True))
+        .where(ContactMethod.user_id.in_(ids), ContactMethod.enabled.is_(True))
         .order_by(NotificationRule.delay_minutes, ContactMethod.position, ContactMethod.id)
     ).all()
-    rules = [Target(cm, delay) for cm, delay in rows if delay is not None]
-    if rules:
-        return rules
-    return [Target(rows[0][0], 0)] if rows else []
+    methods: dict[int, list[tuple[int, int | None]]] = defaultdict(list)
+    for owner, cm, delay in rows:
+        methods[owner].append((cm, delay))
+    found: dict[int, list[Target]] = {}
+    for user_id in ids:
+        mine = methods.get(user_id, [])
+        rules = [Target(cm, delay) for cm, delay in mine if delay is not None]
+        found[user_id] = rules or ([Target(mine[0][0], 0)] if mine else [])
+    return found
+
+
+def insert_rows(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Queue rows made by `rows_for_user` (a slice of steps' pages in one statement)."""
+    unique = list({row["idem_key"]: row for row in rows}.values())
+    return _insert_new(session, unique)
 
 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> int:
@@ -127,7 +147,34 @@ def notify_user(
         return None
     if first_method_only:
         targets = [Target(targets[0].contact_method_id, 0)]
-    rows = [
+    rows = rows_for_user(
+        user_id,
+        targets,
+        kind=kind,
+        idem_key=idem_key,
+        now=now,
+        incident_id=incident_id,
+        escalation_id=escalation_id,
+        cancel_on=cancel_on,
+        data=data,
+    )
+    return _insert_new(session, rows)
+
+
+def rows_for_user(
+    user_id: int,
+    targets: list[Target],
+    *,
+    kind: str,
+    idem_key: str,
+    now: datetime,
+    incident_id: str | None = None,
+    escalation_id: int | None = None,
+    cancel_on: str = "never",
+    data: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """notify_user's outbox rows, for a caller that looks up targets and inserts in bulk."""
+    return [
         _row(
             idem_key=f"{idem_key}:cm{t.contact_method_id}:{t.delay_minutes}",
             kind=kind,
@@ -142,7 +189,6 @@ def notify_user(
         )
         for t in targets
     ]
-    return _insert_new(session, rows)
 
 
 def enqueue_test(
