@@ -168,7 +168,8 @@ def receiver() -> Iterator[str]:
             deadline = time.monotonic() + 20
             while not port_file.exists() or not port_file.read_text():
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise Broken(f"the webhook receiver did not start: {proc.stderr}")
+                    proc.kill()
+                    raise Broken(f"the webhook receiver did not start: {proc.communicate()[1]}")
                 time.sleep(0.05)
             yield f"127.0.0.1:{port_file.read_text()}"
         finally:
