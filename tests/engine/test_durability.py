@@ -84,15 +84,17 @@ def test_a_worker_killed_between_claim_and_send_delivers_each_page_once_after_re
     assert declared.status_code == 201, declared.text
 
     # The first worker claims the three pages, then stalls before sending: killed there.
+    # Its lease outlives the wait for the claims (a worker reclaims its own expired
+    # leases too), and runs out soon after the kill.
     with worker_process(
-        database_url, tmp_path, HAETAE_PAUSE_BEFORE_SEND="120", ENGINE_LEASE_SECONDS="2"
+        database_url, tmp_path, HAETAE_PAUSE_BEFORE_SEND="120", ENGINE_LEASE_SECONDS="8"
     ) as first:
         wait_until(lambda: count(db, Notification.status == "sending") == 3, what="claims")
         first.send_signal(signal.SIGKILL)
         first.wait()
     assert webhook.requests == []
 
-    with worker_process(database_url, tmp_path, ENGINE_LEASE_SECONDS="2"):
+    with worker_process(database_url, tmp_path):
         webhook.wait_for(3, timeout=60)
         wait_until(lambda: count(db, Notification.status == "sent") == 3, what="settled")
         time.sleep(3)  # a second copy would come within a lease or two
