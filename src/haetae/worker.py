@@ -241,6 +241,14 @@ class Worker:
         if self.config.pause_before_send:
             time.sleep(self.config.pause_before_send)
         handed_at = utcnow()
+        if item.lease_until is not None and handed_at + timedelta(
+            seconds=self.config.send_timeout
+        ) > item.lease_until - timedelta(seconds=1):
+            # Queued too long for a sender: the send might outlive its lease and be sent
+            # again by whoever reclaims it. Hand it back instead; it goes out next cycle.
+            self._job("give back", partial(self._give_back, item))
+            wakeup.wake()
+            return
         if self.on_handed is not None:
             self.on_handed(item.id, handed_at)
         try:
@@ -258,6 +266,10 @@ class Worker:
         self._record(_Outcome(item, ok, retryable, error, handed_at))
         if not ok:
             wakeup.wake()  # a retry or a fallback may be due soon
+
+    def _give_back(self, item: outbox.Claimed) -> None:
+        with self.db.session() as session:
+            outbox.give_back(session, item)
 
     def _record(self, outcome: _Outcome) -> None:
         """Record a send's outcome, with those of other senders finishing meanwhile, in one

@@ -304,3 +304,26 @@ def test_a_storm_reaches_a_person_as_one_bundled_message(
     assert all(incident_id in bundle.json["message"] for incident_id in ids)
     time.sleep(0.5)
     assert len(webhook.requests) == 1
+
+
+def test_a_bundle_whose_send_fails_loses_none_of_the_pages_it_carried(
+    api, db: Database, worker: Worker, webhook: WebhookReceiver, make_user, oncall_schedule
+):
+    clock.freeze(datetime(2026, 11, 23, 3, 0, tzinfo=UTC))
+    make_user("alice", webhook.url("/alice"))
+    oncall_schedule(["alice"])
+    ids = [declare(api, {**P3, "title": f"Queue stuck {i}"}) for i in range(3)]
+    webhook.fail_next(1, status=503)
+
+    worker.run_once()  # the bundle fails; what it carried is pending on its own again
+    clock.advance(seconds=10)
+    worker.run_once()
+
+    delivered = " ".join(r.json["message"] for r in webhook.received)
+    assert all(incident_id in delivered for incident_id in ids)
+    with db.session(write=False) as session:
+        pages = session.execute(
+            select(Notification.status, Notification.sent_at).where(Notification.kind == "page")
+        ).all()
+    assert len(pages) == 3
+    assert all(status in ("sent", "bundled") and sent_at is not None for status, sent_at in pages)

@@ -261,6 +261,7 @@ class Claimed:
     incident_id: str | None
     data: dict[str, Any]
     bundled: list[Notification] = field(default_factory=list)
+    lease_until: datetime | None = None
     # filled in by the sender
     subject: str = ""
     body: str = ""
@@ -356,6 +357,7 @@ def claim(
             Claimed(
                 id=carrier.id,
                 attempt=carrier.attempts,
+                lease_until=carrier.lease_until,
                 kind=carrier.kind if not rest else "bundle",
                 url=method.url,
                 idem_key=carrier.idem_key,
@@ -419,6 +421,46 @@ def _settle_unreachable(session: Session, row: Notification, *, now: datetime) -
     _fall_back(session, row, now=now)
 
 
+def give_back(session: Session, claimed: Claimed) -> bool:
+    """A claim its sender never started (it waited too long for a free sender): pending
+    again at once, so that it is not taken for a send whose outcome is unknown."""
+    row = session.scalars(
+        select(Notification)
+        .where(
+            Notification.id == claimed.id,
+            Notification.attempts == claimed.attempt,
+            Notification.status == "sending",
+        )
+        .with_for_update()
+    ).one_or_none()
+    if row is None:
+        return False
+    row.status, row.lease_until, row.attempts = "pending", None, row.attempts - 1
+    _settle_bundled(session, claimed, sent_at=None)
+    return True
+
+
+def _settle_bundled(session: Session, claimed: Claimed, *, sent_at: datetime | None) -> None:
+    """The rows a bundle carried: sent with it, or (sent_at None) pending on their own
+    again. By statement: the claim's row objects belong to a closed session."""
+    ids = [other.id for other in claimed.bundled]
+    if not ids:
+        return
+    values: dict[str, Any] = (
+        {"sent_at": sent_at} if sent_at is not None else {"status": "pending", "bundle_id": None}
+    )
+    session.execute(
+        update(Notification)
+        .where(
+            Notification.id.in_(ids),
+            Notification.status == "bundled",
+            Notification.bundle_id == claimed.id,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def complete(
     session: Session,
     claimed: Claimed,
@@ -448,19 +490,16 @@ def complete(
     involved = [row, *claimed.bundled]
     if ok:
         row.status, row.sent_at, row.last_error = "sent", now, None
-        for other in claimed.bundled:
-            other.sent_at = now
+        _settle_bundled(session, claimed, sent_at=now)
         result = "sent" + (f" (with {len(claimed.bundled)} more)" if claimed.bundled else "")
     elif retryable and row.attempts < MAX_ATTEMPTS:
         row.status, row.last_error = "pending", error
         row.due_at = now + min(BACKOFF_FIRST * 2 ** (row.attempts - 1), BACKOFF_MAX)
-        for other in claimed.bundled:  # they go out with the carrier's next attempt
-            other.status, other.bundle_id = "pending", None
+        _settle_bundled(session, claimed, sent_at=None)  # they go with the next attempt
         result = f"failed, retrying at {row.due_at:%H:%M:%S} UTC: {error}"
     else:
         row.status, row.last_error = "failed", error
-        for other in claimed.bundled:
-            other.status, other.bundle_id = "pending", None
+        _settle_bundled(session, claimed, sent_at=None)  # each on its own again
         fallback = _fall_back(session, row, now=now)
         result = f"failed: {error}" + (f"; trying {fallback} next" if fallback else "")
     for incident_id in {n.incident_id for n in involved if n.incident_id}:
