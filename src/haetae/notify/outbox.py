@@ -421,10 +421,10 @@ def _settle_unreachable(session: Session, row: Notification, *, now: datetime) -
     _fall_back(session, row, now=now)
 
 
-def give_back(session: Session, claimed: Claimed) -> bool:
-    """A claim its sender never started (it waited too long for a free sender): pending
-    again at once, so that it is not taken for a send whose outcome is unknown."""
-    row = session.scalars(
+def _still_sending(session: Session, claimed: Claimed) -> Notification | None:
+    """The claimed row, locked, if it is still this attempt's: the fencing condition that
+    makes a late answer from a worker whose lease ran out change nothing."""
+    return session.scalars(
         select(Notification)
         .where(
             Notification.id == claimed.id,
@@ -433,6 +433,12 @@ def give_back(session: Session, claimed: Claimed) -> bool:
         )
         .with_for_update()
     ).one_or_none()
+
+
+def give_back(session: Session, claimed: Claimed) -> bool:
+    """A claim its sender never started (it waited too long for a free sender): pending
+    again at once, so that it is not taken for a send whose outcome is unknown."""
+    row = _still_sending(session, claimed)
     if row is None:
         return False
     row.status, row.lease_until, row.attempts = "pending", None, row.attempts - 1
@@ -473,15 +479,7 @@ def complete(
 ) -> bool:
     """Record a send's outcome. The fencing condition (this attempt, still sending) makes a
     late answer from a worker whose lease ran out change nothing. False: it did not."""
-    row = session.scalars(
-        select(Notification)
-        .where(
-            Notification.id == claimed.id,
-            Notification.attempts == claimed.attempt,
-            Notification.status == "sending",
-        )
-        .with_for_update()
-    ).one_or_none()
+    row = _still_sending(session, claimed)
     if row is None:
         return False
     row.subject, row.body = claimed.subject[:300], claimed.body
