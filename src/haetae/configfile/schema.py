@@ -17,7 +17,7 @@ from haetae.notify import delivery
 from haetae.oncall.schemas import ScheduleSpec, check_zone
 from haetae.people.schemas import ServiceSpec, TeamSpec
 from haetae.policy.escalation import EscalationPolicySpec
-from haetae.policy.loader import _line_of
+from haetae.policy.loader import PolicyProblem, _line_of
 from haetae.policy.terms import ID_PATTERN, parse_duration
 
 # The sections in the order they are applied: each may name what the ones before define.
@@ -34,18 +34,8 @@ SECTIONS = (
 Loc = tuple[str | int, ...]
 
 
-@dataclass(frozen=True)
-class ConfigProblem:
-    file: str
-    line: int | None
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return (
-            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
-        )
+# A problem at file:line: field is the same whether the file is a policy or a config.
+ConfigProblem = PolicyProblem
 
 
 class ConfigError(Exception):

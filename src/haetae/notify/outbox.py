@@ -34,7 +34,6 @@ BACKOFF_MAX = timedelta(minutes=5)
 # one bundle, so a storm does not send a person hundreds of messages.
 THROTTLE_COUNT = 5
 THROTTLE_WINDOW = timedelta(minutes=1)
-INCIDENT_KINDS_CANCELED_BY_ACK = ("acknowledged",)
 
 
 @dataclass(frozen=True)

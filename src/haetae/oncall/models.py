@@ -10,8 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from haetae.db import Base, UTCDateTime
 
-SHIFT_UNITS = ("hours", "days", "weeks")
-
 
 def _schedule_fk() -> Any:
     return ForeignKey("schedules.id", ondelete="CASCADE")

@@ -10,8 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from haetae.db import Base, UTCDateTime
 
-TEAM_ROLES = ("member", "lead")
-
 
 def _user_fk() -> Any:
     return ForeignKey("users.id", ondelete="CASCADE")
