@@ -16,6 +16,7 @@ from haetae.notify.models import ActionLink, EngineLease, Notification
 from haetae.oncall.models import HandoffNote, Override, Rotation, Schedule
 from haetae.people.models import ContactMethod, NotificationRule, Service, Team, TeamMember
 from haetae.timeline.models import TimelineEvent
+from haetae.worker.models import WorkerHeartbeat
 
 __all__ = [
     "ActionLink",
@@ -46,4 +47,5 @@ __all__ = [
     "TeamMember",
     "TimelineEvent",
     "User",
+    "WorkerHeartbeat",
 ]
