@@ -266,6 +266,14 @@ class Claimed:
     body: str = ""
 
 
+def next_due(session: Session, *, now: datetime) -> datetime | None:
+    """The earliest moment a claim could take something (the worker sleeps until then):
+    the first pending row's due time. None when nothing is pending."""
+    return session.scalar(
+        select(func.min(Notification.due_at)).where(Notification.status == "pending")
+    )
+
+
 def reclaim_expired(session: Session, *, now: datetime, skip_locked: bool) -> int:
     """Sends whose worker died mid-send: retry once with the same key, then give up."""
     query = (
