@@ -17,6 +17,11 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "PAYLOAD_TOO_LARGE": (413, "The request body is larger than MAX_REQUEST_BODY_BYTES."),
     "BATCH_TOO_LARGE": (413, "The payload has more alerts than INGEST_MAX_BATCH_ITEMS."),
     "VALIDATION_ERROR": (422, "The request is not valid."),
+    "SOME_ALERTS_REFUSED": (
+        422,
+        "Some alerts of the batch were refused (details.refused); the others were stored "
+        "(details.accepted).",
+    ),
     "UNKNOWN_SEVERITY": (422, "The severity is not defined by the policy."),
     "UNKNOWN_IMPACT": (422, "The impact level is not defined by the policy's matrix."),
     "SEVERITY_REQUIRED": (422, "Give a severity, or both business_impact and user_impact."),

@@ -107,7 +107,28 @@ async def _ingest_webhook(request: Request, parse: Any) -> Response:
     sender = await _sender(request, _presented_token(request))
     _limit(request, sender)
     delivery = parse(await _body(request), request.app.state.settings.ingest_max_batch_items)
-    return _accepted(await _store(request, sender, delivery), delivery.truncated)
+    if not delivery.refused:
+        return _accepted(await _store(request, sender, delivery), delivery.truncated)
+    # The good alerts are stored before the refusal is answered: Alertmanager drops a
+    # delivery answered 4xx, so whatever was good in it must already be kept.
+    outcomes = await _store(request, sender, delivery) if delivery.events else []
+    raise _refusal(delivery, outcomes)
+
+
+def _refusal(delivery: Delivery, outcomes: list[Outcome]) -> HaetaeError:
+    fields = [f for refused in delivery.refused for f in refused.fields]
+    named = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
+    total = len(delivery.refused) + len(delivery.events)
+    return HaetaeError(
+        "SOME_ALERTS_REFUSED" if outcomes else "VALIDATION_ERROR",
+        f"{len(delivery.refused)} of {total} alerts refused"
+        + (f", {len(outcomes)} stored" if outcomes else "")
+        + f": {named}",
+        fields=fields,
+        refused=[refused.as_dict() for refused in delivery.refused],
+        accepted=[o.as_dict() for o in outcomes],
+        truncated_alerts=delivery.truncated,
+    )
 
 
 @router.post("/ingest/alertmanager", status_code=202, description=_DESCRIPTION)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from haetae.errors import HaetaeError
 from haetae.inputs import validation_error
@@ -44,24 +44,53 @@ class AlertEvent:
 
 
 @dataclass(slots=True)
+class Refused:
+    """An alert of a batch that could not be taken, named so its sender can find it."""
+
+    index: int
+    fields: list[dict[str, Any]]  # each {"field", "message"}, the field prefixed "alerts.N."
+    key_name: str  # how the sender names an alert: "fingerprint" or "dedup_key"
+    key: str | None = None
+    labels: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            self.key_name: self.key,
+            "labels": self.labels,
+            "field": self.fields[0]["field"],
+            "message": self.fields[0]["message"],
+        }
+
+
+@dataclass(slots=True)
 class Delivery:
     events: list[AlertEvent]
     truncated: int = 0
+    refused: list[Refused] = field(default_factory=list)
 
 
 class _Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore", str_max_length=1_000_000)
 
 
-def _real_time(value: datetime | None) -> datetime | None:
-    """None for Go's zero time; otherwise the time in UTC (naive read as UTC)."""
-    if value is None:
-        return None
+def _real_time(value: datetime) -> datetime | None:
+    """None for Go's zero time; otherwise the time in UTC (naive read as UTC).
+
+    A time that leaves datetime's range when converted to UTC (9999-12-31T23:59:59-14:00)
+    is refused here, as a field error, instead of failing later as a server error.
+    """
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     if value < _EPOCH_FLOOR:
         return None
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is outside the range of representable times") from None
+
+
+SenderTime = Annotated[datetime, AfterValidator(_real_time)]
 
 
 def _text(value: Any) -> str:
@@ -95,8 +124,8 @@ class AMAlert(_Lenient):
     status: Literal["firing", "resolved"]
     labels: Labels = Field(default_factory=dict)
     annotations: Labels = Field(default_factory=dict)
-    startsAt: datetime | None = None
-    endsAt: datetime | None = None
+    startsAt: SenderTime | None = None
+    endsAt: SenderTime | None = None
     generatorURL: str | None = Field(default=None, max_length=2048)
     fingerprint: str | None = Field(default=None, max_length=255)
 
@@ -107,12 +136,13 @@ class AMPayload(_Lenient):
     status: Literal["firing", "resolved"] | None = None
     receiver: str | None = None
     truncatedAlerts: int = Field(default=0, ge=0)
-    alerts: list[AMAlert]
+    # Each alert is read alone (AMAlert), so that one bad alert does not cost the others.
+    alerts: list[Any]
 
 
-def _am_events(data: dict[str, Any], payload: AMPayload) -> Delivery:
+def _am_events(pairs: list[tuple[dict[str, Any], AMAlert]], payload: AMPayload) -> list[AlertEvent]:
     events = []
-    for raw, alert in zip(data["alerts"], payload.alerts, strict=True):
+    for raw, alert in pairs:
         key = alert.fingerprint or key_from(alert.labels)
         annotations = alert.annotations
         events.append(
@@ -128,15 +158,15 @@ def _am_events(data: dict[str, Any], payload: AMPayload) -> Delivery:
                 sender_severity=alert.labels.get("severity"),
                 labels=alert.labels,
                 annotations=annotations,
-                starts_at=_real_time(alert.startsAt),
-                ends_at=_real_time(alert.endsAt),
+                starts_at=alert.startsAt,
+                ends_at=alert.endsAt,
                 generator_url=alert.generatorURL or None,
                 group=payload.groupKey or None,
                 raw=raw,
                 dedup_key_made=alert.fingerprint is None,
             )
         )
-    return Delivery(events, payload.truncatedAlerts)
+    return events
 
 
 # PagerDuty Events API v2
@@ -157,7 +187,7 @@ class PDPayload(_Lenient):
     summary: str = Field(min_length=1, max_length=1024)
     source: str = Field(min_length=1, max_length=255)
     severity: Literal["critical", "error", "warning", "info"]
-    timestamp: datetime | None = None
+    timestamp: SenderTime | None = None
     component: str | None = None
     group: str | None = None
     class_: str | None = Field(default=None, alias="class")
@@ -204,7 +234,7 @@ def _pd_event(data: dict[str, Any], event: PDEvent) -> AlertEvent:
         sender_severity=payload.severity,
         labels=labels,
         annotations={link.text or f"link {i + 1}": link.href for i, link in enumerate(event.links)},
-        starts_at=_real_time(payload.timestamp),
+        starts_at=payload.timestamp,
         generator_url=event.client_url,
         raw={k: v for k, v in data.items() if k != "routing_key"},  # the key is a secret
         dedup_key_made=event.dedup_key is None,
@@ -229,8 +259,8 @@ class GenericAlert(_Lenient):
     severity: str | None = Field(default=None, max_length=64)
     labels: Labels = Field(default_factory=dict)
     annotations: Labels = Field(default_factory=dict)
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: SenderTime | None = None
+    ends_at: SenderTime | None = None
     url: str | None = Field(default=None, max_length=2048)
     group: str | None = Field(default=None, max_length=1000)
 
@@ -260,8 +290,8 @@ def _generic_event(raw: dict[str, Any], alert: GenericAlert, index: int | None) 
         sender_severity=alert.severity,
         labels=alert.labels,
         annotations=alert.annotations,
-        starts_at=_real_time(alert.starts_at),
-        ends_at=_real_time(alert.ends_at),
+        starts_at=alert.starts_at,
+        ends_at=alert.ends_at,
         generator_url=alert.url,
         group=alert.group,
         raw=raw,
@@ -303,6 +333,25 @@ def _object(data: Any) -> dict[str, Any]:
     return data
 
 
+def _refusal(index: int, raw: Any, error: HaetaeError, key_name: str) -> Refused:
+    item = raw if isinstance(raw, dict) else {}
+    key = item.get(key_name)
+    labels = item.get("labels")
+    return Refused(
+        index,
+        list(error.details.get("fields") or [{"field": f"alerts.{index}", "message": ""}]),
+        key_name,
+        key if isinstance(key, str) else None,
+        labels if isinstance(labels, dict) else None,
+    )
+
+
+def _item(raw: Any, index: int) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise _invalid(f"alerts.{index}", "must be a JSON object")
+    return raw
+
+
 def parse_alertmanager(data: Any, max_items: int) -> Delivery:
     data = _object(data)
     alerts = data.get("alerts")
@@ -312,7 +361,20 @@ def parse_alertmanager(data: Any, max_items: int) -> Delivery:
         payload = AMPayload.model_validate(data)
     except ValidationError as exc:
         raise validation_error(exc.errors(include_url=False)) from None
-    return _am_events(data, payload)
+    taken: list[tuple[dict[str, Any], AMAlert]] = []
+    refused: list[Refused] = []
+    for index, raw in enumerate(payload.alerts):
+        try:
+            item = _item(raw, index)
+            try:
+                alert = AMAlert.model_validate(item)
+            except ValidationError as exc:
+                raise validation_error(exc.errors(include_url=False), f"alerts.{index}.") from None
+        except HaetaeError as error:
+            refused.append(_refusal(index, raw, error, "fingerprint"))
+            continue
+        taken.append((item, alert))
+    return Delivery(_am_events(taken, payload), payload.truncatedAlerts, refused)
 
 
 parse_grafana = parse_alertmanager  # Grafana's webhook is Alertmanager's shape plus fields
@@ -328,25 +390,29 @@ def parse_pagerduty(data: Any) -> tuple[str, AlertEvent]:
     return event.routing_key, _pd_event(data, event)
 
 
+def _generic_one(raw: Any, index: int | None) -> AlertEvent:
+    prefix = "" if index is None else f"alerts.{index}."
+    item = raw if index is None else _item(raw, index)
+    try:
+        alert = GenericAlert.model_validate(item)
+    except ValidationError as exc:
+        raise validation_error(exc.errors(include_url=False), prefix) from None
+    return _generic_event(item, alert, index)
+
+
 def parse_generic(data: Any, max_items: int) -> Delivery:
     data = _object(data)
     batch = data.get("alerts") if "alerts" in data else None
     if batch is None:
-        items, prefix = [data], None
-    elif isinstance(batch, list):
-        _check_batch(len(batch), max_items)
-        items, prefix = batch, "alerts."
-    else:
+        return Delivery([_generic_one(data, None)])
+    if not isinstance(batch, list):
         raise _invalid("alerts", "must be a list of alerts")
-    events = []
-    for index, raw in enumerate(items):
-        if not isinstance(raw, dict):
-            raise _invalid(f"{prefix or ''}{index}", "must be a JSON object")
+    _check_batch(len(batch), max_items)
+    events: list[AlertEvent] = []
+    refused: list[Refused] = []
+    for index, raw in enumerate(batch):
         try:
-            alert = GenericAlert.model_validate(raw)
-        except ValidationError as exc:
-            raise validation_error(
-                exc.errors(include_url=False), f"{prefix}{index}." if prefix else ""
-            ) from None
-        events.append(_generic_event(raw, alert, index if prefix else None))
-    return Delivery(events)
+            events.append(_generic_one(raw, index))
+        except HaetaeError as error:
+            refused.append(_refusal(index, raw, error, "dedup_key"))
+    return Delivery(events, refused=refused)
