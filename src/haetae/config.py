@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     engine_senders: int = Field(default=16, alias="ENGINE_SENDERS", gt=0, le=256)
     engine_lease_seconds: float = Field(default=30.0, alias="ENGINE_LEASE_SECONDS", gt=0)
     notify_timeout_seconds: float = Field(default=10.0, alias="NOTIFY_TIMEOUT_SECONDS", gt=0)
+    # The worker records a heartbeat this often; /health/ready fails when none is fresher
+    # than WORKER_STALE_SECONDS (3 heartbeats).
+    worker_heartbeat_seconds: float = Field(
+        default=5.0, alias="WORKER_HEARTBEAT_SECONDS", gt=0, le=600
+    )
+    worker_stale_seconds: float = Field(default=15.0, alias="WORKER_STALE_SECONDS", gt=0)
+    # Readiness also fails when an escalation step or a page is this late while a worker runs.
+    overdue_after_seconds: float = Field(default=60.0, alias="OVERDUE_AFTER_SECONDS", gt=0)
     # Test hook: a sender waits this long between claiming a message and sending it.
     engine_pause_before_send: float = Field(default=0.0, alias="HAETAE_PAUSE_BEFORE_SEND")
 

@@ -114,7 +114,7 @@ def worker(
         if once:
             cycle = running.run_once()
             console.print(
-                f"{len(cycle.steps)} escalation steps, {cycle.reminders} reminders, "
+                f"{cycle.steps} escalation steps, {cycle.reminders} reminders, "
                 f"{cycle.claimed} notifications handed to senders"
             )
             return

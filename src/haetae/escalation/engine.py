@@ -5,7 +5,7 @@ rows are claimed with SKIP LOCKED so several workers never run one step twice.""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -15,9 +15,8 @@ from haetae.auth.models import User
 from haetae.escalation import recipients
 from haetae.escalation.models import Escalation
 from haetae.incidents import lifecycle
-from haetae.incidents.models import Incident, RoleAssignment
+from haetae.incidents.models import Incident
 from haetae.notify import outbox
-from haetae.oncall import service as oncall
 from haetae.policy.escalation import EscalationPolicySpec
 from haetae.policy.schema import Policy
 from haetae.policy.terms import localized
@@ -216,112 +215,3 @@ def next_due(session: Session) -> datetime | None:
         .order_by(Escalation.due_at)
         .limit(1)
     )
-
-
-# Update reminders (seed 004: every 15/30/60 minutes by severity, or the policy's cadence)
-
-
-def remind_updates(
-    session: Session, policy: Policy, *, now: datetime, limit: int, skip_locked: bool
-) -> int:
-    """One reminder per missed update, to the IC, or else to whoever was paged."""
-    query = (
-        select(Incident)
-        .where(
-            Incident.status.in_(lifecycle.ACTIVE),
-            Incident.next_update_due.is_not(None),
-            Incident.next_update_due <= now,
-        )
-        .order_by(Incident.next_update_due)
-        .limit(limit)
-    )
-    if skip_locked:
-        query = query.with_for_update(skip_locked=True)
-    sent = 0
-    for incident in session.scalars(query):
-        due = incident.next_update_due
-        if due is None or incident.update_reminded_for == due:
-            continue
-        incident.update_reminded_for = due
-        users = _update_owners(session, incident)
-        for user_id in users:
-            outbox.notify_user(
-                session,
-                user_id,
-                kind="update_reminder",
-                idem_key=f"update:{incident.id}:{due.timestamp():.0f}:u{user_id}",
-                incident_id=incident.id,
-                cancel_on="resolved",
-                now=now,
-                data={"due_at": due.isoformat()},
-                first_method_only=True,
-            )
-        timeline.record(
-            session,
-            incident.id,
-            kind="update_reminder",
-            actor="haetae",
-            at=now,
-            summary="Status update overdue since "
-            f"{due.astimezone(policy.zone):%H:%M}; reminded {len(users)} people",
-            due_at=due.isoformat(),
-            users=users,
-        )
-        sent += 1
-    return sent
-
-
-def _update_owners(session: Session, incident: Incident) -> list[int]:
-    ic = session.scalar(
-        select(User.id)
-        .join(RoleAssignment, RoleAssignment.assignee == User.username)
-        .where(
-            RoleAssignment.incident_id == incident.id,
-            RoleAssignment.role == "ic",
-            RoleAssignment.ended_at.is_(None),
-        )
-    )
-    return [ic] if ic is not None else outbox.paged_users(session, incident.id)
-
-
-# Hand-off notices (seed 001: write the hand-over checklist at every on-call change)
-
-HANDOFF_LOOKBACK = timedelta(minutes=10)
-
-
-def recent_handoffs(session: Session, *, now: datetime) -> list[oncall.ShiftChange]:
-    """The hand-offs of the last few minutes (a read of every schedule: the worker does it
-    in a read-only transaction, so that SQLite's one writer is not held meanwhile)."""
-    return oncall.shift_changes(session, start=now - HANDOFF_LOOKBACK, end=now)
-
-
-def notify_handoffs(
-    session: Session, *, now: datetime, changes: list[oncall.ShiftChange] | None = None
-) -> int:
-    """Tell the incoming and outgoing on-call of each hand-off in the last few minutes
-    (`changes`, or read now); the idempotency key makes a second look at the same
-    hand-off send nothing."""
-    queued = 0
-    if changes is None:
-        changes = recent_handoffs(session, now=now)
-    for change in changes:
-        for user_id in {change.from_user_id, change.to_user_id} - {None}:
-            assert user_id is not None
-            new = outbox.notify_user(
-                session,
-                user_id,
-                kind="handoff",
-                idem_key=f"handoff:{change.schedule_id}:{change.layer}:"
-                f"{change.at.timestamp():.0f}:u{user_id}",
-                now=now,
-                data={
-                    "schedule_id": change.schedule_id,
-                    "layer": change.layer,
-                    "at": change.at.isoformat(),
-                    "from_user_id": change.from_user_id,
-                    "to_user_id": change.to_user_id,
-                },
-                first_method_only=True,
-            )
-            queued += new or 0
-    return queued

@@ -1,9 +1,11 @@
-"""The background worker: runs due escalation steps, reminders and hand-off notices, and
-delivers the outbox. `haetae serve` runs one in a thread; `haetae worker` runs more.
+"""The worker's loop and its supervisor: runs the registry's jobs when work is due, hands
+what they queue to the send pool, and keeps every one of its threads alive.
 
-The database is the only timer. Each job is one short transaction; on PostgreSQL several
-workers share the work through SKIP LOCKED, on SQLite one worker holds a lease. Sends run
-in a thread pool outside any transaction, leased so that a worker dying mid-send is noticed.
+The database is the only timer. Each job run is one short, bounded transaction; on
+PostgreSQL several workers share the work through SKIP LOCKED, on SQLite one worker holds
+a lease. An exception in a job, the lease, a claim or the heartbeat is logged with its
+name, counted and retried with backoff; it never ends the loop. A thread that dies anyway
+is restarted by the supervisor.
 """
 
 from __future__ import annotations
@@ -14,79 +16,51 @@ import socket
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from typing import TypeVar
 
 import psycopg
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from haetae import wakeup
 from haetae.clock import utcnow
-from haetae.config import Settings
 from haetae.db import Database
 from haetae.escalation import engine
-from haetae.notify import delivery, dispatch, outbox
-from haetae.notify.models import EngineLease, Notification
+from haetae.jobs import Job, JobContext
+from haetae.notify import outbox
 from haetae.policy.schema import Policy
+from haetae.worker.config import WorkerConfig
+from haetae.worker.heartbeat import Heartbeat
+from haetae.worker.lease import EngineLeaseHolder
+from haetae.worker.registry import default_jobs
+from haetae.worker.senders import SendPool
 
 log = logging.getLogger("haetae.worker")
 T = TypeVar("T")
 
-LEASE_NAME = "engine"
 MAX_SLEEP = 1.0  # the safety net when a wake-up is lost
-HANDOFF_EVERY = timedelta(seconds=30)
-
-
-@dataclass(frozen=True)
-class WorkerConfig:
-    public_url: str
-    secret: str
-    batch: int = 500
-    # Due steps per transaction: a slice commits, and its pages go to the senders, while
-    # the next slice runs, so a flood of due steps starts paging at once.
-    step_batch: int = 25
-    step_slices: int = 400  # per cycle, then reminders and hand-offs get their turn
-    senders: int = 16
-    send_timeout: float = 10.0
-    lease: timedelta = timedelta(seconds=30)
-    # Test hook: seconds each sender waits between claiming and sending (to kill it there).
-    pause_before_send: float = 0.0
-
-
-RECORD_BATCH = 100  # send outcomes recorded in one transaction, at most
-
-
-@dataclass
-class _Outcome:
-    item: outbox.Claimed
-    ok: bool
-    retryable: bool
-    error: str | None
-    handed_at: datetime
-    recorded: threading.Event = field(default_factory=threading.Event)
+SUPERVISE_EVERY = 1.0  # how often dead threads are looked for
+BACKOFF_FIRST = 0.5  # seconds before a failed job is tried again, doubling...
+BACKOFF_MAX = 5.0  # ...up to this: after a fault ends, work resumes within seconds
 
 
 @dataclass
 class Cycle:
-    steps: list[engine.StepRun] = field(default_factory=list)
-    reminders: int = 0
+    """What one pass did: items handled per job, and messages handed to senders."""
+
+    done: Counter[str] = field(default_factory=Counter)
     claimed: int = 0
 
+    @property
+    def steps(self) -> int:
+        return self.done["escalation"]
 
-def config_from(settings: Settings) -> WorkerConfig:
-    return WorkerConfig(
-        public_url=settings.base_url,
-        secret=settings.jwt_secret or "",
-        senders=settings.engine_senders,
-        send_timeout=settings.notify_timeout_seconds,
-        lease=timedelta(seconds=settings.engine_lease_seconds),
-        pause_before_send=settings.engine_pause_before_send,
-    )
+    @property
+    def reminders(self) -> int:
+        return self.done["reminders"]
 
 
 class Worker:
@@ -97,33 +71,39 @@ class Worker:
         config: WorkerConfig,
         *,
         name: str | None = None,
+        jobs: list[Job] | None = None,
     ) -> None:
         self.db = database
         self._policy = policy
         self.config = config
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.skip_locked = not database.is_sqlite
-        self._pool = ThreadPoolExecutor(config.senders, thread_name_prefix="haetae-send")
-        self._inflight: set[Future[None]] = set()
-        self._lock = threading.Lock()
+        self.jobs = default_jobs() if jobs is None else jobs
+        self.heartbeat = Heartbeat(
+            database, self.name, every=config.heartbeat_every, started_at=utcnow()
+        )
+        self.senders = SendPool(
+            database, lambda: self.policy, config, name=self.name, count=self.heartbeat.count
+        )
+        self.lease = (
+            EngineLeaseHolder(database, self.name, config.lease) if database.is_sqlite else None
+        )
+        self._backoff: dict[str, tuple[float, float]] = {}  # name -> (until, last delay)
+        self._last_run: dict[str, datetime] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._listener: threading.Thread | None = None
-        self._last_handoffs: datetime | None = None
-        self._record_lock = threading.Lock()
-        self._to_record: list[_Outcome] = []
-        self._recording = False
-        # Set by run(): hand-off notices then have a thread of their own (they read every
-        # schedule's shifts, which takes long with many schedules), off the steps' loop.
-        self._handoffs_apart = False
-        self._holds_lease = False
+        # Set by run(): the jobs marked `apart` then have threads of their own.
+        self._apart = False
         self._running = False
-        # A handle that on_sent callbacks (benchmarks, tests) can observe.
-        self.on_handed: Callable[[int, datetime], None] | None = None
 
     @property
     def policy(self) -> Policy:
         return self._policy() if callable(self._policy) else self._policy
+
+    @property
+    def active(self) -> bool:
+        """Whether this worker works now (SQLite: it holds the lease)."""
+        return self.lease is None or self.lease.held
 
     # One cycle
 
@@ -131,282 +111,188 @@ class Worker:
         """One pass over everything due now; with `wait`, until its sends are settled."""
         cycle = Cycle()
         now = utcnow()
-        if self.db.is_sqlite:
-            self._holds_lease = self._hold_lease(now)
-            if not self._holds_lease:
+        if self.lease is not None:
+            lease = self.lease
+            if not self._attempt("lease", lambda: lease.hold(now)):
+                self._beat(now)  # standing by is alive too
                 return cycle
-        self._job("reclaim", lambda: self._reclaim(now))
         cycle.claimed += self._deliver(now)  # retries and pages queued by requests
-        for _ in range(self.config.step_slices):  # bounded: a flood is worked in slices
-            at = utcnow()
-            runs = self._job("escalation", partial(self._steps, at)) or []
-            cycle.steps += runs
-            if runs:
-                cycle.claimed += self._deliver(utcnow())
-            if len(runs) < self.config.step_batch:
-                break
-        cycle.reminders = self._job("reminders", lambda: self._reminders(now)) or 0
-        if not self._handoffs_apart and (
-            self._last_handoffs is None or now - self._last_handoffs >= HANDOFF_EVERY
-        ):
-            self._job("handoffs", lambda: self._handoffs(now))
-            self._last_handoffs = now
+        for job in self.jobs:
+            if job.apart and self._apart:
+                continue
+            last = self._last_run.get(job.name)
+            if job.every is not None and last is not None and now - last < job.every:
+                continue
+            self._run_job(job, cycle)
         cycle.claimed += self._deliver(utcnow())
+        self._beat(utcnow())
         if wait:
             self.drain()
         return cycle
 
-    def _job(self, name: str, job: Callable[[], T]) -> T | None:
-        try:
-            return job()
-        except Exception:
-            # One failing job must not stop the others or the loop.
-            log.exception("worker job failed", extra={"f_job": name})
+    def _run_job(self, job: Job, cycle: Cycle) -> bool:
+        """Run a job (again while it fills its batch); False when a run failed."""
+        for _ in range(job.max_runs):
+            ctx = JobContext(self.db, self.policy, utcnow(), self.skip_locked, job.timeout)
+            done = self._attempt(job.name, partial(job.run, ctx))
+            if done is None:
+                return False
+            self._last_run[job.name] = ctx.now
+            cycle.done[job.name] += done
+            if done:
+                cycle.claimed += self._deliver(utcnow())
+            self._beat(utcnow())
+            if job.batch is None or done < job.batch:
+                break
+        return True
+
+    def _attempt(self, name: str, work: Callable[[], T]) -> T | None:
+        """Run one piece of the loop's work: a failure is logged with its name, counted and
+        retried after a backoff; it never propagates."""
+        backoff = self._backoff.get(name)
+        if backoff is not None and time.monotonic() < backoff[0]:
             return None
-
-    def _reclaim(self, now: datetime) -> int:
-        with self.db.session() as session:
-            return outbox.reclaim_expired(session, now=now, skip_locked=self.skip_locked)
-
-    def _steps(self, now: datetime) -> list[engine.StepRun]:
-        with self.db.session() as session:
-            return engine.run_due_steps(
-                session,
-                self.policy,
-                now=now,
-                limit=self.config.step_batch,
-                skip_locked=self.skip_locked,
+        try:
+            result = work()
+        except Exception as exc:
+            delay = BACKOFF_FIRST if backoff is None else min(BACKOFF_MAX, backoff[1] * 2)
+            self._backoff[name] = (time.monotonic() + delay, delay)
+            self.heartbeat.count(name, "error")
+            log.error(
+                "worker job failed; retrying in %.1f s",
+                delay,
+                exc_info=exc,
+                extra={"f_job": name, "f_error": type(exc).__name__},
             )
+            return None
+        self._backoff.pop(name, None)
+        self.heartbeat.count(name, "ok")
+        return result
 
-    def _reminders(self, now: datetime) -> int:
-        with self.db.session() as session:
-            return engine.remind_updates(
-                session,
-                self.policy,
-                now=now,
-                limit=self.config.batch,
-                skip_locked=self.skip_locked,
-            )
-
-    def _handoffs(self, now: datetime) -> int:
-        with self.db.session(write=False) as session:
-            changes = engine.recent_handoffs(session, now=now)
-        if not changes:
-            return 0
-        with self.db.session() as session:
-            return engine.notify_handoffs(session, now=now, changes=changes)
+    def _beat(self, now: datetime) -> None:
+        if self.heartbeat.due(now):
+            self._attempt("heartbeat", lambda: self.heartbeat.beat(now, active=self.active))
 
     # Delivery
 
     def _deliver(self, now: datetime) -> int:
         total = 0
         while True:
-            with self._lock:
-                self._inflight = {f for f in self._inflight if not f.done()}
-                room = self.config.senders * 4 - len(self._inflight)
+            room = self.senders.room()
             if room <= 0:
                 return total
-            claimed = self._job("claim", partial(self._claim, now, room))
+            claimed = self._attempt("claim", partial(self.senders.claim, now, room))
             if not claimed:
                 return total
-            for item in claimed:
-                future = self._pool.submit(self._send, item)
-                with self._lock:
-                    self._inflight.add(future)
+            self.senders.submit(claimed)
             total += len(claimed)
             if len(claimed) < room:
                 return total
 
-    def _claim(self, now: datetime, limit: int) -> list[outbox.Claimed]:
-        with self.db.session() as session:
-            claimed = outbox.claim(
-                session,
-                now=now,
-                worker=self.name,
-                limit=limit,
-                lease=self.config.lease,
-                skip_locked=self.skip_locked,
-            )
-            dispatch.prepare(
-                session,
-                claimed,
-                policy=self.policy,
-                public_url=self.config.public_url,
-                secret=self.config.secret,
-                now=now,
-            )
-            return claimed
-
-    def _send(self, item: outbox.Claimed) -> None:
-        if self.config.pause_before_send:
-            time.sleep(self.config.pause_before_send)
-        handed_at = utcnow()
-        if item.lease_until is not None and handed_at + timedelta(
-            seconds=self.config.send_timeout
-        ) > item.lease_until - timedelta(seconds=1):
-            # Queued too long for a sender: the send might outlive its lease and be sent
-            # again by whoever reclaims it. Hand it back instead; it goes out next cycle.
-            self._job("give back", partial(self._give_back, item))
-            wakeup.wake()
-            return
-        if self.on_handed is not None:
-            self.on_handed(item.id, handed_at)
-        try:
-            result = delivery.send(
-                item.url,
-                subject=item.subject,
-                body=item.body,
-                idem_key=item.idem_key,
-                timeout=self.config.send_timeout,
-            )
-            ok, retryable, error = result.ok, result.retryable, result.error
-        except Exception as exc:  # a sender bug must still settle the row
-            log.exception("send failed", extra={"f_notification": item.id})
-            ok, retryable, error = False, True, type(exc).__name__
-        self._record(_Outcome(item, ok, retryable, error, handed_at))
-        if not ok:
-            wakeup.wake()  # a retry or a fallback may be due soon
-
-    def _give_back(self, item: outbox.Claimed) -> None:
-        with self.db.session() as session:
-            outbox.give_back(session, item)
-
-    def _record(self, outcome: _Outcome) -> None:
-        """Record a send's outcome, with those of other senders finishing meanwhile, in one
-        transaction (group commit): the first sender to arrive records for all who queue
-        behind it. Returns once this outcome is recorded (or its recording failed)."""
-        with self._record_lock:
-            self._to_record.append(outcome)
-            leader = not self._recording
-            if leader:
-                self._recording = True
-        if not leader:
-            outcome.recorded.wait(self.config.send_timeout + 30)
-            return
-        try:
-            while True:
-                with self._record_lock:
-                    batch = self._to_record[:RECORD_BATCH]
-                    del self._to_record[:RECORD_BATCH]
-                    if not batch:
-                        self._recording = False
-                        return
-                try:
-                    self._record_batch(batch)
-                finally:
-                    for done in batch:
-                        done.recorded.set()
-        except BaseException:
-            with self._record_lock:
-                self._recording = False
-            raise
-
-    def _record_batch(self, batch: list[_Outcome]) -> None:
-        try:
-            with self.db.session() as session, session.no_autoflush:
-                for outcome in batch:
-                    self._complete(session, outcome)
-            return
-        except Exception:
-            if len(batch) == 1:
-                # The lease runs out and the row is retried once: at worst one duplicate.
-                log.exception("recording a send failed", extra={"f_notification": batch[0].item.id})
-                return
-        for outcome in batch:  # one at a time, so that one bad row does not hold the rest
-            self._record_batch([outcome])
-
-    @staticmethod
-    def _complete(session: Session, outcome: _Outcome) -> None:
-        outbox.complete(
-            session,
-            outcome.item,
-            ok=outcome.ok,
-            retryable=outcome.retryable,
-            error=outcome.error,
-            handed_at=outcome.handed_at,
-            now=utcnow(),
-        )
-
     def drain(self, timeout: float = 60.0) -> None:
         """Wait for the sends under way (tests and shutdown)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._lock:
-                pending = [f for f in self._inflight if not f.done()]
-            if not pending or time.monotonic() > deadline:
-                return
-            pending[0].result(timeout=max(0.0, deadline - time.monotonic()))
+        self.senders.drain(timeout)
 
-    # SQLite: one worker at a time
+    @property
+    def on_handed(self) -> Callable[[int, datetime], None] | None:
+        return self.senders.on_handed
 
-    def _hold_lease(self, now: datetime) -> bool:
-        with self.db.session() as session:
-            lease = session.get(EngineLease, LEASE_NAME)
-            until = now + self.config.lease
-            if lease is None:
-                session.add(
-                    EngineLease(
-                        name=LEASE_NAME, holder=self.name, lease_until=until, acquired_at=now
-                    )
-                )
-                return True
-            if lease.holder == self.name or lease.lease_until < now or _holder_gone(lease.holder):
-                if lease.holder != self.name:
-                    lease.acquired_at = now
-                    log.info("engine lease taken", extra={"f_from": lease.holder})
-                lease.holder, lease.lease_until = self.name, until
-                return True
-            return False
-
-    def release(self) -> None:
-        if not self.db.is_sqlite:
-            return
-        with self.db.session() as session:
-            lease = session.get(EngineLease, LEASE_NAME)
-            if lease is not None and lease.holder == self.name:
-                session.delete(lease)
-
-    # The loop
+    @on_handed.setter
+    def on_handed(self, hook: Callable[[int, datetime], None] | None) -> None:
+        self.senders.on_handed = hook
 
     def next_wake(self) -> float:
-        """Seconds until the earliest due row, at most MAX_SLEEP."""
+        """Seconds until the earliest due work, at most MAX_SLEEP."""
         now = utcnow()
         with self.db.session(write=False) as session:
-            dues = [
-                engine.next_due(session),
-                session.scalar(
-                    select(Notification.due_at)
-                    .where(Notification.status == "pending")
-                    .order_by(Notification.due_at)
-                    .limit(1)
-                ),
-            ]
+            dues = [engine.next_due(session), outbox.next_due(session, now=now)]
         soonest = min((d for d in dues if d is not None), default=None)
         if soonest is None:
             return MAX_SLEEP
         return max(0.0, min(MAX_SLEEP, (soonest - now).total_seconds()))
 
+    def release(self) -> None:
+        """Give up the lease (SQLite) and the heartbeat row: a clean stop, not a dead worker."""
+        if self.lease is not None:
+            self.lease.release()
+        self.heartbeat.remove()
+
+    # Running continuously, supervised
+
     def run(self) -> None:
-        """Work until stop() is called."""
-        if not self.db.is_sqlite:
-            self._listener = threading.Thread(
-                target=self._listen, name="haetae-listen", daemon=True
-            )
-            self._listener.start()
-        self._handoffs_apart = True
-        threading.Thread(target=self._handoff_loop, name="haetae-handoffs", daemon=True).start()
+        """Work until stop() is called: the loop, the LISTEN connection (PostgreSQL) and
+        the `apart` jobs each in a thread, restarted whenever one dies."""
+        self._apart = True
         self._running = True
+        targets: dict[str, Callable[[], None]] = {"loop": self._loop}
+        if not self.db.is_sqlite:
+            targets["listen"] = self._listen
+        for job in self.jobs:
+            if job.apart:
+                targets[job.name] = partial(self._apart_loop, job)
+        threads: dict[str, threading.Thread] = {}
         try:
             while not self._stop.is_set():
-                self.run_once(wait=False)
-                delay = self._job("next_wake", self.next_wake)
-                wakeup.wait(MAX_SLEEP if delay is None else delay)
+                for name, target in targets.items():
+                    thread = threads.get(name)
+                    if thread is not None and thread.is_alive():
+                        continue
+                    if thread is not None:
+                        log.error("worker thread died; restarting it", extra={"f_thread": name})
+                        self.heartbeat.count(f"thread:{name}", "restarted")
+                    threads[name] = threading.Thread(
+                        target=target, name=f"haetae-{name}", daemon=True
+                    )
+                    threads[name].start()
+                self._stop.wait(SUPERVISE_EVERY)
+            wakeup.wake()
+            for thread in threads.values():
+                thread.join(self.config.send_timeout + 5)
             # Sends under way finish and are recorded; nothing new is claimed.
             self.drain(timeout=self.config.send_timeout + 5)
-            self._job("release", self.release)
+            self._attempt("release", self.release)
         finally:
             self._running = False
-            self._pool.shutdown(wait=False)
+            self.senders.shutdown()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            delay: float | None = None
+            try:
+                self.run_once(wait=False)
+                delay = self._attempt("next_wake", self.next_wake)
+            except Exception:
+                log.exception("worker cycle failed", extra={"f_job": "cycle"})
+                self.heartbeat.count("cycle", "error")
+                delay = BACKOFF_MAX
+            wakeup.wait(MAX_SLEEP if delay is None else delay)
+
+    def _apart_loop(self, job: Job) -> None:
+        while not self._stop.is_set():
+            if not self.active:
+                self._stop.wait(MAX_SLEEP)
+                continue
+            ok = self._run_job(job, Cycle())
+            every = job.every.total_seconds() if job.every is not None else MAX_SLEEP
+            self._stop.wait(every if ok else BACKOFF_MAX)
+
+    def _listen(self) -> None:
+        """PostgreSQL: wake on NOTIFY from other processes' commits."""
+        url = self.db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(f"LISTEN {wakeup.CHANNEL}")
+                    while not self._stop.is_set():
+                        for _ in conn.notifies(timeout=1.0, stop_after=1):
+                            wakeup.wake()
+            except Exception as exc:
+                self.heartbeat.count("listen", "error")
+                log.warning(
+                    "engine LISTEN connection lost; polling until it is back",
+                    extra={"f_error": type(exc).__name__},
+                )
+                self._stop.wait(2.0)
 
     def start(self) -> Worker:
         self._thread = threading.Thread(target=self.run, name="haetae-worker", daemon=True)
@@ -421,42 +307,4 @@ class Worker:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
         if not self._running:
-            self._pool.shutdown(wait=False)
-
-    def _handoff_loop(self) -> None:
-        while not self._stop.is_set():
-            if self.db.is_sqlite and not self._holds_lease:  # SQLite: the lease holder only
-                self._stop.wait(MAX_SLEEP)
-                continue
-            self._job("handoffs", lambda: self._handoffs(utcnow()))
-            self._stop.wait(HANDOFF_EVERY.total_seconds())
-
-    def _listen(self) -> None:
-        """PostgreSQL: wake on NOTIFY from other processes' commits."""
-
-        url = self.db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        while not self._stop.is_set():
-            try:
-                with psycopg.connect(url, autocommit=True) as conn:
-                    conn.execute(f"LISTEN {wakeup.CHANNEL}")
-                    while not self._stop.is_set():
-                        for _ in conn.notifies(timeout=1.0, stop_after=1):
-                            wakeup.wake()
-            except Exception:
-                log.warning("engine LISTEN connection lost; polling until it is back")
-                self._stop.wait(2.0)
-
-
-def _holder_gone(holder: str) -> bool:
-    """A lease held by a process on this host that no longer exists can be taken at once."""
-    host, _, rest = holder.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+            self.senders.shutdown()

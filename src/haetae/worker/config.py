@@ -1,0 +1,35 @@
+"""The worker's settings, taken from the application's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from haetae.config import Settings
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    public_url: str
+    secret: str
+    senders: int = 16
+    send_timeout: float = 10.0
+    lease: timedelta = timedelta(seconds=30)
+    # How often the loop records that it is turning; readiness fails past stale_after.
+    heartbeat_every: float = 5.0
+    stale_after: float = 15.0
+    # Test hook: seconds each sender waits between claiming and sending (to kill it there).
+    pause_before_send: float = 0.0
+
+
+def config_from(settings: Settings) -> WorkerConfig:
+    return WorkerConfig(
+        public_url=settings.base_url,
+        secret=settings.jwt_secret or "",
+        senders=settings.engine_senders,
+        send_timeout=settings.notify_timeout_seconds,
+        lease=timedelta(seconds=settings.engine_lease_seconds),
+        heartbeat_every=settings.worker_heartbeat_seconds,
+        stale_after=settings.worker_stale_seconds,
+        pause_before_send=settings.engine_pause_before_send,
+    )

@@ -1,0 +1,20 @@
+"""The worker's registry of jobs, each contributed by its domain, in the order a cycle runs
+them: take back dead senders' claims, run due escalation steps, remind about overdue
+updates, tell on-call hand-offs. A new domain's job is one more line here."""
+
+from __future__ import annotations
+
+from haetae.escalation import jobs as escalation_jobs
+from haetae.incidents import jobs as incident_jobs
+from haetae.jobs import Job
+from haetae.notify import jobs as notify_jobs
+from haetae.oncall import jobs as oncall_jobs
+
+
+def default_jobs() -> list[Job]:
+    return [
+        *notify_jobs.JOBS,
+        *escalation_jobs.JOBS,
+        *incident_jobs.JOBS,
+        *oncall_jobs.JOBS,
+    ]
