@@ -216,6 +216,7 @@ def test_resolving_stops_everything_and_tells_who_was_paged(
         f"/api/v1/incidents/{incident_id}/transitions", json={"to": "resolved", "reason": "ok"}
     )
     assert response.status_code == 200, response.text
+    clock.advance(seconds=12)  # one message per 12 s to a contact method: the notice is next
     worker.run_once()
     mails = smtp_server.wait_for(2)
     assert subject_of(mails[1]).startswith("[P3] Resolved: " + incident_id)

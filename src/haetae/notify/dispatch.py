@@ -1,5 +1,6 @@
 """Turning claimed outbox rows into messages: the text in the recipient's language, the
-incident as it is now, fresh one-use ack and resolve links."""
+incident as it is now, fresh one-use ack and resolve links. The words are kept on the row,
+so that a resend under the same idempotency key says exactly the same."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ from sqlalchemy.orm import Session
 from haetae.auth.models import User
 from haetae.incidents.models import Incident
 from haetae.notify import links, messages
-from haetae.notify.outbox import Claimed
+from haetae.notify.claims import Claimed
+from haetae.notify.models import Notification
 from haetae.oncall.models import Schedule
 from haetae.policy.schema import Policy
 from haetae.policy.terms import localized
 
 LINK_TTL = timedelta(hours=24)
+SUBJECT_MAX = 300
 # A bundle lists several incidents: one ack link would ack only one of them.
 LINKED_KINDS = ("page", "escalation")
 
@@ -31,8 +34,10 @@ def prepare(
     secret: str,
     now: datetime,
 ) -> None:
-    """Fill in each claimed message's subject and body (in the claim's transaction, so the
-    links it issues commit with the claim)."""
+    """Fill in each claimed message's subject and body and keep them on its row (in the
+    claim's transaction, so the links it issues commit with the claim). A resend already
+    has the words it was sent with."""
+    claimed = [c for c in claimed if not c.resend]
     user_ids = {c.user_id for c in claimed if c.user_id is not None}
     users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
     incident_ids = {c.incident_id for c in claimed if c.incident_id is not None}
@@ -86,7 +91,11 @@ def _prepare_one(
         recipient=(user.display_name or user.username) if user else "",
         extra=_extra(session, item, now=now),
     )
-    item.subject, item.body = message.subject, message.body
+    # The column's width: what is sent is what is kept, so a resend is identical.
+    item.subject, item.body = message.subject[:SUBJECT_MAX], message.body
+    row = session.get(Notification, item.id)  # claimed in this session: no query
+    if row is not None:
+        row.subject, row.body = item.subject, item.body
 
 
 def _note(note: Any, locale: str) -> str:

@@ -1,4 +1,5 @@
-"""The outbox (one row per message), one-use action links, and the engine's leases."""
+"""The outbox (one row per message), each contact method's throttle, one-use action links,
+and the engine's leases."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from haetae.db import Base, UTCDateTime
 
-# pending -> sending -> sent | failed | pending (retry) ; pending -> canceled | bundled
+# pending -> sending -> sent | failed | pending (retry) ; pending -> canceled | bundled.
+# A bundled row rides in the message of the row named by its bundle_id: until that message
+# is delivered (sent_at set) it follows the carrier's fate (docs/notifications.md).
 NOTIFICATION_STATUSES = ("pending", "sending", "sent", "failed", "canceled", "bundled")
 NOTIFICATION_KINDS = ("page", "escalation", "update_reminder", "resolved", "handoff", "test")
 
@@ -23,6 +26,7 @@ class Notification(Base):
     __table_args__ = (
         Index("ix_notifications_due", "status", "due_at"),
         Index("ix_notifications_contact_sent", "contact_method_id", "sent_at"),
+        Index("ix_notifications_bundle", "bundle_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,9 +47,10 @@ class Notification(Base):
     # acknowledged: an ack or resolve cancels it while pending; resolved: only a resolve;
     # never: always sent (a resolution notice, a test).
     cancel_on: Mapped[str] = mapped_column(String(16), default="acknowledged")
-    # What the message says is rendered when it is sent (the incident as it is then, in
-    # the recipient's language, with fresh ack links): `data` keeps the step's note and the
-    # like until then, subject and body keep what was sent.
+    # What the message says is rendered when it is first claimed (the incident as it is then,
+    # in the recipient's language, with fresh ack links): `data` keeps the step's note and
+    # the like until then; subject and body keep what was sent, and a resend under the same
+    # idempotency key sends exactly them again.
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     subject: Mapped[str] = mapped_column(String(300), default="")
     body: Mapped[str] = mapped_column(Text, default="")
@@ -61,6 +66,20 @@ class Notification(Base):
     handed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class NotificationThrottle(Base):
+    """When a contact method may next be sent a message. A claim locks this row (SKIP LOCKED
+    on PostgreSQL) while it decides what goes to the contact method, so that two workers
+    never send to one contact method at once; while a message is in flight, `next_at` is its
+    lease's end, and once it is settled, the moment the next one may go."""
+
+    __tablename__ = "notification_throttles"
+
+    contact_method_id: Mapped[int] = mapped_column(
+        ForeignKey("contact_methods.id", ondelete="CASCADE"), primary_key=True
+    )
+    next_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ActionLink(Base):
