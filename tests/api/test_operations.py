@@ -96,7 +96,7 @@ def test_readiness_fails_naming_the_database_when_it_is_gone(tmp_path):
             cluster.stop()
             r = httpx.get(f"{running.url}/health/ready", timeout=30)
             assert r.status_code == 503
-            assert r.json()["failing"] == ["database"]
+            assert r.json()["failing"] == ["database", "database_write"]
             assert r.json()["checks"]["database"]["ok"] is False
             assert httpx.get(f"{running.url}/health/live").status_code == 200
         finally:
@@ -112,7 +112,7 @@ def test_sqlite_readiness_fails_when_the_file_is_gone(tmp_path):
         assert httpx.get(f"{running.url}/health/ready").status_code == 200
         (tmp_path / "haetae.db").unlink()
         r = httpx.get(f"{running.url}/health/ready")
-        assert (r.status_code, r.json()["failing"]) == (503, ["database"])
+        assert (r.status_code, r.json()["failing"]) == (503, ["database", "database_write"])
     finally:
         running.stop()
 
