@@ -10,7 +10,9 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.exc import DBAPIError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -21,7 +23,7 @@ from haetae.alerts.integrations import TokenCache
 from haetae.alerts.ratelimit import IngestLimiter
 from haetae.alerts.writer import IngestWriter
 from haetae.config import Settings
-from haetae.db import Database
+from haetae.db import Database, database_fault
 from haetae.errors import ERROR_CODES, HaetaeError, envelope, error_answer
 from haetae.health import router as health_router
 from haetae.inputs import check_request_text
@@ -30,6 +32,8 @@ from haetae.migrations import upgrade_to_head
 from haetae.observability import Metrics, OperationsMiddleware, request_id_var, route_label
 from haetae.policy.loader import load_policy
 from haetae.policy.schema import Policy
+from haetae.web.console import visitor
+from haetae.web.render import render
 from haetae.worker import Worker, config_from
 
 log = logging.getLogger("haetae")
@@ -157,6 +161,38 @@ async def _label_route(request: Request) -> None:
     check_request_text(request.url.path, request.query_params.multi_items())
 
 
+# Paths whose callers are programs: they get the JSON envelope even when they accept HTML.
+_MACHINE_PATHS = ("/api/", "/ingest/", "/v2/", "/health/", "/metrics", "/openapi.json")
+
+
+def _wants_console_page(request: Request) -> bool:
+    path = request.url.path
+    accepts = request.headers.get("accept", "")
+    return "text/html" in accepts and not path.startswith(_MACHINE_PATHS)
+
+
+def _unavailable_page(
+    request: Request, exc: HaetaeError, headers: dict[str, str]
+) -> Response | None:
+    """The console's error page for a database fault, or None if even that cannot be made."""
+    try:
+        console = visitor(request)
+        return render(
+            console,
+            "error.html",
+            status_code=exc.status,
+            headers=headers,
+            title=console.gettext("Try again shortly"),
+            message=console.gettext(
+                "The database cannot take changes right now, so nothing was saved. "
+                "Try again in a few seconds."
+            ),
+        )
+    except Exception:  # the database may be too far gone to read the visitor's session
+        log.warning("console error page unavailable", exc_info=True)
+        return None
+
+
 def _error(status: int, code: str, message: str, **details: Any) -> JSONResponse:
     return JSONResponse(
         envelope(code, message, request_id_var.get(), **details), status_code=status
@@ -165,9 +201,23 @@ def _error(status: int, code: str, message: str, **details: Any) -> JSONResponse
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HaetaeError)
-    async def haetae_error(_request: Request, exc: HaetaeError) -> JSONResponse:
+    async def haetae_error(request: Request, exc: HaetaeError) -> Response:
         status, body, headers = error_answer(exc, request_id_var.get())
+        if exc.code == "NOT_READY" and _wants_console_page(request):
+            # In a thread: the console page reads the caller's session from the database.
+            page = await run_in_threadpool(_unavailable_page, request, exc, headers)
+            if page is not None:
+                return page
         return JSONResponse(body, status_code=status, headers=headers)
+
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, exc: DBAPIError) -> Response:
+        # Driver errors that escaped a Database.session (which maps them itself): a database
+        # that is unavailable is a 503 the caller can retry; anything else is a bug (500).
+        fault = database_fault(exc)
+        if fault is None:
+            raise exc
+        return await haetae_error(request, fault)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request, Response
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError
 from starlette.types import Receive, Scope, Send
 
 from haetae.alerts.integrations import Sender
@@ -23,6 +23,7 @@ from haetae.alerts.senders import (
     parse_grafana,
     parse_pagerduty,
 )
+from haetae.db import database_fault
 from haetae.errors import HaetaeError, error_answer
 from haetae.inputs import check_request_text, check_text
 from haetae.observability import ROUTE_KEY, request_id_var
@@ -46,11 +47,9 @@ def _presented_token(request: Request) -> str | None:
 
 
 async def _sender(request: Request, token: str | None) -> Sender:
-    try:
-        sender = await request.app.state.tokens.lookup(token) if token else None
-    except SQLAlchemyError:
-        # 503, not 500: senders retry it, and nothing was accepted.
-        raise HaetaeError("NOT_READY", "The database is unavailable; send again.") from None
+    # An unavailable database is a 503 (DatabaseUnavailable, from the session): senders
+    # retry it, and nothing was accepted.
+    sender = await request.app.state.tokens.lookup(token) if token else None
     if sender is None:
         raise HaetaeError(
             "UNAUTHORIZED",
@@ -187,8 +186,15 @@ class IngestFastPath:
             route["route"] = path
         request = Request(scope, receive)
         try:
-            check_request_text(path, request.query_params.multi_items())
-            response = await INGEST_HANDLERS[path](request)
+            try:
+                check_request_text(path, request.query_params.multi_items())
+                response = await INGEST_HANDLERS[path](request)
+            except DBAPIError as exc:
+                # FastAPI's handlers (app.py) do not run here: the same mapping, once more.
+                fault = database_fault(exc)
+                if fault is None:
+                    raise
+                raise fault from exc
         except HaetaeError as exc:
             status, body, headers = error_answer(exc, request_id_var.get())
             response = _json(body, status, headers)

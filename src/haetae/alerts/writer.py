@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from haetae.alerts.pipeline import Job, Outcome, apply_jobs
 from haetae.clock import utcnow
-from haetae.db import Database
+from haetae.db import Database, database_fault
 from haetae.errors import HaetaeError
 from haetae.policy.schema import Policy
 
@@ -63,7 +63,14 @@ class IngestWriter:
                 batch = self._take()
                 try:
                     results = await loop.run_in_executor(self._executor, self._write, batch)
-                except Exception:
+                except Exception as exc:
+                    fault = database_fault(exc)
+                    if fault is not None:
+                        # The database, not a request, failed: each alone would wait and
+                        # fail the same way, one busy timeout after another.
+                        for _, future in batch:
+                            _fail(future, fault)
+                        continue
                     if len(batch) == 1:
                         log.exception("ingest write failed")
                         _fail(batch[0][1])
@@ -107,9 +114,9 @@ class IngestWriter:
         self._executor.shutdown(wait=True)
 
 
-def _fail(future: asyncio.Future[list[Outcome]]) -> None:
+def _fail(future: asyncio.Future[list[Outcome]], refusal: HaetaeError | None = None) -> None:
     if not future.done():
         # 503: senders retry it (Alertmanager and PagerDuty clients retry on 5xx).
         future.set_exception(
-            HaetaeError("NOT_READY", "The alerts could not be stored; send them again.")
+            refusal or HaetaeError("NOT_READY", "The alerts could not be stored; send them again.")
         )

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from haetae.clock import utcnow
 from haetae.config import ConfigError, Settings, load_settings
-from haetae.db import Database
+from haetae.db import Database, database_fault
 from haetae.errors import HaetaeError
 from haetae.policy.loader import PolicyError, load_policy
 from haetae.policy.schema import Policy
@@ -116,6 +116,9 @@ def transaction(config: Settings, *, write: bool = True) -> Iterator[Session]:
         # On PostgreSQL, usually a database nobody has migrated yet.
         fail(f"database error: {_first_line(exc)} (has `haetae db upgrade` run?)", EXIT_ERROR)
     except OperationalError as exc:
+        fault = database_fault(exc)  # e.g. from the migrations run first on SQLite
+        if fault is not None:
+            fail(f"{fault.code}: {fault.message} ({_first_line(exc)})", EXIT_ERROR)
         fail(f"database error: {_first_line(exc)} (check DATABASE_URL)", EXIT_ERROR)
 
 
