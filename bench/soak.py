@@ -876,6 +876,37 @@ def report(
             f"(of {len(values)})"
         )
 
+    # When in the storm the late ones were declared: a slow stretch after a kill or the
+    # database stop reads differently from lateness that grows with the backlog.
+    if from_declared:
+        buckets: dict[int, list[float]] = defaultdict(list)
+        for i in expected:
+            if i in first_page:
+                declared = db.incidents[i][0]
+                buckets[int((declared - started) // 30)].append(first_page[i] - declared)
+        print("  by when declared (s after the storm began: count, p50, max):")
+        for b, values in sorted(buckets.items()):
+            print(
+                f"    {b * 30:4d}-{b * 30 + 30:<4d} {len(values):4d}  "
+                f"{pct(values, 50):6.2f} s  {max(values):6.2f} s"
+            )
+    # Overtaken: a person's incident paged after one of theirs declared later.
+    overtaken = 0
+    mine: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for i in expected:
+        services = db.incidents[i][1]
+        if i in first_page and services:
+            mine[services[0]].append((db.incidents[i][0], first_page[i]))
+    for pairs in mine.values():
+        pairs.sort()
+        overtaken += sum(
+            1 for a, (_, paged) in enumerate(pairs) for _, later in pairs[a + 1 :] if later < paged
+        )
+    print(
+        f"  pairs where a later incident was paged before an earlier one to the same person: "
+        f"{overtaken}"
+    )
+
     per_person: dict[str, list[float]] = defaultdict(list)
     for r in got:
         per_person[r.person].append(r.at)
