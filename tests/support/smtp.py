@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email.policy
 import threading
 import time
@@ -41,15 +42,20 @@ class _Recorder:
             raw = raw.encode("utf-8")
         parsed = BytesParser(policy=email.policy.default).parsebytes(raw)
         assert isinstance(parsed, EmailMessage)
+        if self._server.delay:
+            await asyncio.sleep(self._server.delay)  # a slow server, before it accepts
         self._server._record(parsed, list(envelope.rcpt_tos))
         return "250 Message accepted for delivery"
 
 
 class SmtpServer:
     """`with SmtpServer() as smtp:` or start()/stop(). `.messages` holds parsed EmailMessages
-    in arrival order; `.recipients[i]` the envelope recipients of message i."""
+    in arrival order; `.recipients[i]` the envelope recipients of message i. `delay`: seconds
+    each message is held before it is accepted (a slow server; one at a time per connection).
+    """
 
-    def __init__(self) -> None:
+    def __init__(self, *, delay: float = 0.0) -> None:
+        self.delay = delay
         self.port = free_port()
         self.messages: list[EmailMessage] = []
         self.recipients: list[list[str]] = []
