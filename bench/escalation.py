@@ -17,6 +17,14 @@ fresh database of its own:
    are posted one at a time to /ingest/alertmanager. Measured from just before the
    request is sent to the `handed_at` of the incident's first page.
 
+4. **storm** (PostgreSQL only; SQLite runs one worker): S new incidents (850; 120 with
+   --quick) declared at an even pace over 4 minutes (30 s with --quick) through two
+   `haetae serve` API processes, with two `haetae worker` processes, each P3 incident on one
+   of 20 services (5 with --quick) whose on-call it pages: the issue-8 storm. Printed:
+   declaration -> first page p50/p95/max and how many over 60 s, each person's most
+   messages in any 60-s window (the cap is 5), and pairs of pages to one person handed
+   over in the opposite order of their due times (overtaken).
+
 Every page goes to a real HTTP receiver on loopback (an asyncio server in its own
 process that answers 200 at once and counts each idempotency key), through Apprise's
 json:// plugin, as a webhook contact method would. Only the fixtures (people, schedules,
@@ -25,12 +33,13 @@ as shipped. After each phase the bench checks that every step ran exactly once, 
 every page was handed over and received exactly once, and that nothing else was sent.
 
 Printed per database: `lateness p50/p99/max`, `burst ... all handed within`, `alert ->
-page p50/p95`, then the targets as PASS/FAIL lines. Exit 0 whatever the targets say; 1
+page p50/p95`, `storm ...`, then the targets as PASS/FAIL lines. Exit 0 whatever the targets say; 1
 when something broke.
 
     .venv/bin/python bench/escalation.py            # full: 1,000 over 60 s, 10,000 burst
     .venv/bin/python bench/escalation.py --quick    # under 45 s
     .venv/bin/python bench/escalation.py --targets postgresql --burst 5000
+    .venv/bin/python bench/escalation.py --targets postgresql --phases storm
 """
 
 from __future__ import annotations
@@ -68,6 +77,7 @@ from haetae.auth.models import User  # noqa: E402
 from haetae.escalation.models import Escalation  # noqa: E402
 from haetae.incidents.models import Incident  # noqa: E402
 from haetae.migrations import upgrade_to_head  # noqa: E402
+from haetae.notify.claims import THROTTLE_COUNT, THROTTLE_WINDOW  # noqa: E402
 from haetae.notify.models import Notification  # noqa: E402
 from haetae.oncall.models import Rotation, Schedule  # noqa: E402
 from haetae.people.models import ContactMethod, Service  # noqa: E402
@@ -77,6 +87,8 @@ from haetae.timeline.models import TimelineEvent  # noqa: E402
 TARGETS = ("postgresql", "sqlite")
 WORKERS = {"postgresql": 2, "sqlite": 1}
 BURST_LIMIT = 240.0  # seconds the bench waits for a burst's pages after they fall due
+PHASES = ("lateness", "burst", "alert", "storm")
+STORM_LIMIT = 120.0  # seconds the bench waits for a storm's pages after its last incident
 
 
 def policy(target: dict[str, str]) -> dict[str, Any]:
@@ -607,6 +619,130 @@ def alertmanager_body(service: str, n: int) -> dict[str, Any]:
     }
 
 
+# -- the storm ------------------------------------------------------------------------
+
+
+@dataclass
+class Storm:
+    """Issue 8's storm: the figures a person on call would feel."""
+
+    incidents: int
+    people: int
+    spread: float
+    first_page: list[float] = field(default_factory=list)  # declaration -> first page, s
+    most_in_a_minute: int = 0  # any person, any 60-s window
+    overtaken: int = 0  # pairs to one person handed over against their due order
+    problems: list[str] = field(default_factory=list)
+    unfinished: str = ""
+
+    def pct(self, p: float) -> float:
+        ordered = sorted(self.first_page)
+        return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
+
+
+def storm(fx: Fixture, engine: Engine, address: str, s: Settings) -> Storm:
+    """Declare incidents at an even pace through two API processes while two workers page."""
+    result = Storm(s.storm, s.storm_people, s.storm_spread)
+    note(f"storm: {s.storm} incidents over {s.storm_spread:g} s to {s.storm_people} people")
+    env = dict(fx.env, HAETAE_RUN_WORKER="false")
+    declared: list[str] = []
+    auth = {"Authorization": f"Bearer {KEY}"}
+    with (
+        serve_process(env) as (_, first),
+        serve_process(env) as (_, second),
+        workers(fx, 2),
+        httpx.Client(timeout=30, headers=auth) as client,
+    ):
+        start = time.monotonic()
+        for n in range(s.storm):
+            time.sleep(max(0.0, start + n * s.storm_spread / s.storm - time.monotonic()))
+            body = {
+                "title": f"Storm {n}",
+                "business_impact": "operations",
+                "user_impact": "some",
+                "services": [f"svc-{n % s.storm_people:05d}"],
+            }
+            answer = client.post(f"{(first, second)[n % 2]}/api/v1/incidents", json=body)
+            if answer.status_code != 201:
+                raise Broken(f"declaring answered {answer.status_code}: {answer.text[:300]}")
+            declared.append(answer.json()["id"])
+        deadline = time.monotonic() + STORM_LIMIT
+        while time.monotonic() < deadline and storm_unsettled(engine, declared):
+            time.sleep(0.5)
+    measure_storm(engine, declared, result, received_keys(address))
+    return result
+
+
+def storm_unsettled(engine: Engine, incidents: list[str]) -> int:
+    with engine.connect() as conn:
+        paged = conn.scalar(
+            select(func.count(func.distinct(Notification.incident_id))).where(
+                Notification.incident_id.in_(incidents),
+                Notification.kind == "page",
+                Notification.sent_at.is_not(None),
+            )
+        )
+    return len(incidents) - (paged or 0)
+
+
+def measure_storm(engine: Engine, incidents: list[str], result: Storm, keys: Counter[str]) -> None:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                Notification.incident_id,
+                Notification.contact_method_id,
+                Notification.status,
+                Notification.idem_key,
+                Notification.due_at,
+                Notification.handed_at,
+                Notification.sent_at,
+            ).where(Notification.incident_id.in_(incidents), Notification.kind == "page")
+        ).all()
+        declared_at: dict[str, datetime] = {
+            incident: at
+            for incident, at in conn.execute(
+                select(Incident.id, Incident.declared_at).where(Incident.id.in_(incidents))
+            )
+        }
+    first: dict[str, datetime] = {}
+    by_person: dict[int | None, list[Any]] = {}
+    for row in rows:
+        by_person.setdefault(row.contact_method_id, []).append(row)
+        if row.sent_at is None or row.handed_at is None:
+            continue
+        handed = as_utc(row.handed_at)
+        if row.incident_id not in first or handed < first[row.incident_id]:
+            first[row.incident_id] = handed
+    result.first_page = [
+        (at - as_utc(declared_at[incident])).total_seconds() for incident, at in first.items()
+    ]
+    for mine in by_person.values():
+        messages = sorted(as_utc(r.handed_at) for r in mine if r.status == "sent" and r.handed_at)
+        low = 0
+        for high, at in enumerate(messages):
+            while at - messages[low] >= THROTTLE_WINDOW:
+                low += 1
+            result.most_in_a_minute = max(result.most_in_a_minute, high - low + 1)
+        pairs = [(as_utc(r.due_at), as_utc(r.handed_at)) for r in mine if r.handed_at]
+        result.overtaken += sum(
+            1 for due, at in pairs for due2, at2 in pairs if due < due2 and at > at2
+        )
+    if len(first) != len(incidents):
+        result.unfinished = (
+            f"{len(first)} of {len(incidents)} incidents were paged within the limit"
+        )
+    per_incident = Counter(r.incident_id for r in rows)
+    if any(n > 1 for n in per_incident.values()):
+        result.problems.append(
+            f"{sum(1 for n in per_incident.values() if n > 1)} incidents paged their person twice"
+        )
+    sent = {r.idem_key for r in rows if r.status == "sent"}
+    if doubles := sum(1 for k, n in keys.items() if k in sent and n > 1):
+        result.problems.append(f"the receiver got {doubles} messages more than once")
+    if missing := len(sent - set(keys)):
+        result.problems.append(f"the receiver never got {missing} messages sent")
+
+
 # -- one database ---------------------------------------------------------------------
 
 
@@ -617,6 +753,10 @@ class Settings:
     burst: int
     alerts: int
     quick: bool
+    storm: int = 850
+    storm_spread: float = 240.0
+    storm_people: int = 20
+    phases: tuple[str, ...] = PHASES
 
 
 @dataclass
@@ -624,6 +764,7 @@ class Result:
     label: str
     workers: int
     phases: dict[str, Phase] = field(default_factory=dict)
+    storm: Storm | None = None
     log: list[str] = field(default_factory=list)
 
 
@@ -646,25 +787,34 @@ def bench_database(s: Settings, key: str, database_url: str | None, address: str
         try:
             note(f"{label}: {users} people, {scheduled} schedules and services")
             make_people(engine, users, scheduled, address)
-            with workers(fx, result.workers):
-                start = datetime.now(UTC) + timedelta(seconds=1)
-                dues = [start + timedelta(seconds=s.spread * i / s.steps) for i in range(s.steps)]
-                result.phases["lateness"] = run_steps(
-                    fx, engine, address, "L", "lateness", dues, timeout=30
-                )
-                # Due once the rows are in (about 4,000 a second go in).
-                at = datetime.now(UTC) + timedelta(seconds=1 + s.burst / 4000)
-                result.phases["burst"] = run_steps(
-                    fx,
-                    engine,
-                    address,
-                    "B",
-                    "burst",
-                    [at] * s.burst,
-                    timeout=BURST_LIMIT,
-                    by_name=True,
-                )
-            result.phases["alert"] = alerts_to_pages(fx, engine, address, s.steps, s.alerts)
+            if "lateness" in s.phases or "burst" in s.phases:
+                with workers(fx, result.workers):
+                    if "lateness" in s.phases:
+                        start = datetime.now(UTC) + timedelta(seconds=1)
+                        dues = [
+                            start + timedelta(seconds=s.spread * i / s.steps)
+                            for i in range(s.steps)
+                        ]
+                        result.phases["lateness"] = run_steps(
+                            fx, engine, address, "L", "lateness", dues, timeout=30
+                        )
+                    if "burst" in s.phases:
+                        # Due once the rows are in (about 4,000 a second go in).
+                        at = datetime.now(UTC) + timedelta(seconds=1 + s.burst / 4000)
+                        result.phases["burst"] = run_steps(
+                            fx,
+                            engine,
+                            address,
+                            "B",
+                            "burst",
+                            [at] * s.burst,
+                            timeout=BURST_LIMIT,
+                            by_name=True,
+                        )
+            if "alert" in s.phases:
+                result.phases["alert"] = alerts_to_pages(fx, engine, address, s.steps, s.alerts)
+            if "storm" in s.phases and key == "postgresql":
+                result.storm = storm(fx, engine, address, s)
         finally:
             engine.dispose()
         result.log = worker_warnings(data_dir)
@@ -689,11 +839,12 @@ def worker_warnings(data_dir: Path, most: int = 5) -> list[str]:
 
 
 def report(results: list[Result], s: Settings) -> None:
+    empty = Phase("", 0)
     for r in results:
-        late, burst, alert = r.phases["lateness"], r.phases["burst"], r.phases["alert"]
+        late, burst, alert = (r.phases.get(k, empty) for k in ("lateness", "burst", "alert"))
         print(
-            f"{r.label}, {r.workers} worker process(es): {late.count} steps due across "
-            f"{s.spread:g} s"
+            f"{r.label}, {r.workers} worker process(es)"
+            + (f": {late.count} steps due across {s.spread:g} s" if late.count else "")
         )
         if late.seconds:
             print(f"  lateness p50 {late.pct(50):.3f} s")
@@ -709,6 +860,8 @@ def report(results: list[Result], s: Settings) -> None:
         if alert.seconds:
             print(f"  alert -> page p50 {alert.pct(50):.3f} s")
             print(f"  alert -> page p95 {alert.pct(95):.3f} s  ({len(alert.seconds)} alerts)")
+        if r.storm is not None:
+            report_storm(r.storm)
         for phase in r.phases.values():
             if phase.unfinished:
                 print(f"  UNFINISHED {phase.label}: {phase.unfinished}")
@@ -722,7 +875,7 @@ def report(results: list[Result], s: Settings) -> None:
         print(f"{'PASS' if ok else 'FAIL'}  {what}: {detail}")
 
     for r in results:
-        late, burst, alert = r.phases["lateness"], r.phases["burst"], r.phases["alert"]
+        late, burst, alert = (r.phases.get(k, empty) for k in ("lateness", "burst", "alert"))
         right = {k: not p.problems for k, p in r.phases.items()}
         clean = {k: right[k] and not p.unfinished for k, p in r.phases.items()}
         if late.seconds:
@@ -750,11 +903,45 @@ def report(results: list[Result], s: Settings) -> None:
                 f"{r.label} moonshot: alert -> page p95 < 250 ms",
                 f"{alert.pct(95) * 1000:.0f} ms",
             )
+        if r.storm is not None and r.storm.first_page:
+            st = r.storm
+            whole = not st.unfinished and not st.problems
+            verdict(
+                whole and st.pct(95) < 15 and max(st.first_page) <= 60,
+                f"{r.label} storm: declaration -> page p95 < 15 s and none over 60 s",
+                f"p95 {st.pct(95):.1f} s, max {max(st.first_page):.1f} s",
+            )
+            verdict(
+                st.most_in_a_minute <= THROTTLE_COUNT,
+                f"{r.label} storm: at most {THROTTLE_COUNT} messages a minute to anyone",
+                f"{st.most_in_a_minute}",
+            )
+            verdict(st.overtaken == 0, f"{r.label} storm: no page overtaken", f"{st.overtaken}")
+            right["storm"] = not st.problems
         verdict(
             all(right.values()),
             f"{r.label} no step ran twice, no page doubled, every page sent was received once",
             "ok" if all(right.values()) else "NOT (see PROBLEM lines)",
         )
+
+
+def report_storm(st: Storm) -> None:
+    print(
+        f"  storm {st.incidents} incidents over {st.spread:g} s to {st.people} people "
+        "(2 API processes, 2 workers):"
+    )
+    if st.first_page:
+        over = sum(1 for v in st.first_page if v > 60)
+        print(
+            f"    declaration -> page p50 {st.pct(50):.1f} s, p95 {st.pct(95):.1f} s, "
+            f"max {max(st.first_page):.1f} s; {over} over 60 s"
+        )
+    print(f"    most messages to one person in any 60-s window: {st.most_in_a_minute}")
+    print(f"    overtaken pairs: {st.overtaken}")
+    if st.unfinished:
+        print(f"  UNFINISHED storm: {st.unfinished}")
+    for problem in st.problems:
+        print(f"  PROBLEM storm: {problem}")
 
 
 def main() -> int:
@@ -764,6 +951,9 @@ def main() -> int:
     parser.add_argument("--spread", type=float, help="lateness: seconds the steps spread over")
     parser.add_argument("--burst", type=int, help="steps due at the same instant")
     parser.add_argument("--alerts", type=int, help="alerts posted one at a time")
+    parser.add_argument("--storm", type=int, help="storm: incidents declared across --storm-spread")
+    parser.add_argument("--storm-spread", type=float, help="storm: seconds the storm lasts")
+    parser.add_argument("--phases", default=",".join(PHASES), help=",".join(PHASES))
     parser.add_argument("--targets", default=",".join(TARGETS), help="postgresql,sqlite")
     parser.add_argument("--receive", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -779,7 +969,13 @@ def main() -> int:
         burst=args.burst or (300 if args.quick else 10000),
         alerts=args.alerts or (25 if args.quick else 200),
         quick=args.quick,
+        storm=args.storm or (120 if args.quick else 850),
+        storm_spread=args.storm_spread or (30.0 if args.quick else 240.0),
+        storm_people=5 if args.quick else 20,
+        phases=tuple(p.strip() for p in args.phases.split(",") if p.strip()),
     )
+    if unknown_phases := set(s.phases) - set(PHASES):
+        parser.error(f"unknown phases: {', '.join(sorted(unknown_phases))}")
     started = time.monotonic()
     revision = subprocess.run(
         ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True
