@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from haetae.errors import HaetaeError
 
@@ -51,6 +51,15 @@ class Input(BaseModel):
     @classmethod
     def _clean_text(cls, value: Any) -> Any:
         return check_text(value)
+
+
+# Integers that reach a column: PostgreSQL's `integer` is 32-bit and refuses more with an
+# error deep in the request (a 500); SQLite would store it. Bounded here, both answer 422.
+INT32_MAX = 2**31 - 1
+Int32 = Annotated[int, Field(ge=-(2**31), le=INT32_MAX)]
+# A count kept inside a JSON column: the largest integer JavaScript reads exactly.
+JSON_INT_MAX = 2**53 - 1
+Count = Annotated[int, Field(ge=0, le=JSON_INT_MAX)]
 
 
 def _to_utc(value: datetime) -> datetime:

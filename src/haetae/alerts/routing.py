@@ -98,7 +98,9 @@ def route(
     digest = hashlib.sha256("\x00".join([str(sender.id), *parts]).encode()).hexdigest()
     return Routed(
         rule=rule,
-        service=rule.service or event.labels.get(rule.service_label) or None,
+        # A label value may be 10,000 characters; the service column and an incident's
+        # services hold 200.
+        service=(rule.service or event.labels.get(rule.service_label) or "")[:200] or None,
         severity=severity_for(rule, policy, event.sender_severity),
         group_key=digest,
         group_description=f"{rule.name}: {description}"[:1000],

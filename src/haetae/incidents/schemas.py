@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, model_validator
 
 from haetae.incidents.lifecycle import STATUSES
-from haetae.inputs import Input, Timestamp
+from haetae.inputs import Count, Input, Timestamp
 
 Status = Literal[
     "triage", "investigating", "identified", "monitoring", "resolved", "closed", "canceled"
@@ -16,26 +16,41 @@ Status = Literal[
 assert set(STATUSES) == set(Status.__args__)  # type: ignore[attr-defined]
 
 
+# One set of limits for declare and patch (the API, the CLI and the console all validate
+# with these models), sized to the columns: a longer value is a 422 everywhere, never a
+# PostgreSQL error on one path and silently kept on another.
+MAX_LIST_ITEMS = 100
+Title = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+Summary = Annotated[str, StringConstraints(max_length=20_000)]
+PolicyWord = Annotated[str, StringConstraints(max_length=64)]  # category, impact levels
+SeverityId = Annotated[str, StringConstraints(max_length=32)]
+Environment = Annotated[str, StringConstraints(max_length=64)]
+Item = Annotated[str, StringConstraints(max_length=200)]
+Items = Annotated[list[Item], Field(max_length=MAX_LIST_ITEMS)]
+Reason = Annotated[str, StringConstraints(max_length=2000)]
+Complexity = Annotated[int, Field(ge=1, le=5, description="technical complexity 1-5")]
+
+
 class Impact(Input):
-    users: int | None = Field(default=None, ge=0, description="number of users affected")
+    users: Count | None = Field(default=None, description="number of users affected")
     users_description: str | None = Field(default=None, max_length=500)
-    regions: list[str] = Field(default_factory=list)
-    features: list[str] = Field(default_factory=list)
+    regions: Items = Field(default_factory=list)
+    features: Items = Field(default_factory=list)
 
 
 class IncidentDeclare(Input):
-    title: str = Field(min_length=1, max_length=300)
-    summary: str = Field(default="", max_length=20_000)
-    services: list[str] = Field(default_factory=list)
-    category: str | None = None
-    tags: list[str] = Field(default_factory=list)
-    environment: str | None = Field(default=None, max_length=64)
+    title: Title
+    summary: Summary = ""
+    services: Items = Field(default_factory=list)
+    category: PolicyWord | None = None
+    tags: Items = Field(default_factory=list)
+    environment: Environment | None = None
     impact: Impact = Field(default_factory=Impact)
-    business_impact: str | None = None
-    user_impact: str | None = None
-    severity: str | None = None
-    severity_reason: str | None = Field(default=None, max_length=2000)
-    complexity: int | None = Field(default=None, ge=1, le=5, description="technical complexity 1-5")
+    business_impact: PolicyWord | None = None
+    user_impact: PolicyWord | None = None
+    severity: SeverityId | None = None
+    severity_reason: Reason | None = None
+    complexity: Complexity | None = None
     started_at: Timestamp | None = None
     detected_at: Timestamp | None = None
 
@@ -47,18 +62,18 @@ class IncidentDeclare(Input):
 
 
 class IncidentPatch(Input):
-    title: str | None = Field(default=None, min_length=1, max_length=300)
-    summary: str | None = Field(default=None, max_length=20_000)
-    services: list[str] | None = None
-    category: str | None = None
-    tags: list[str] | None = None
-    environment: str | None = None
+    title: Title | None = None
+    summary: Summary | None = None
+    services: Items | None = None
+    category: PolicyWord | None = None
+    tags: Items | None = None
+    environment: Environment | None = None
     impact: Impact | None = None
-    business_impact: str | None = None
-    user_impact: str | None = None
-    severity: str | None = None
-    severity_reason: str | None = Field(default=None, max_length=2000)
-    complexity: int | None = Field(default=None, ge=1, le=5)
+    business_impact: PolicyWord | None = None
+    user_impact: PolicyWord | None = None
+    severity: SeverityId | None = None
+    severity_reason: Reason | None = None
+    complexity: Complexity | None = None
     severity_from_matrix: bool = Field(
         default=False, description="drop an explicit severity and take the matrix's again"
     )

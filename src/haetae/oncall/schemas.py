@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from haetae.inputs import Int32
 from haetae.policy.schema import WEEKDAYS, Weekday
 from haetae.policy.terms import ID_PATTERN
 
@@ -40,7 +41,7 @@ class Restriction(_Strict):
 class RotationSpec(_Strict):
     name: str = Field(min_length=1, max_length=100)
     layer: str = Field(default="primary", pattern=ID_PATTERN, max_length=32)
-    priority: int = 0
+    priority: Int32 = 0
     type: Literal["daily", "weekly", "custom"] = "weekly"
     shift_length: int = Field(default=1, ge=1, le=1000)
     # Only for type custom; daily is days and weekly is weeks.
