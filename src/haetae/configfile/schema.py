@@ -10,6 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+    Event,
+    ScalarEvent,
+)
 
 from haetae.alerts.schemas import IntegrationType, RoutingRuleIn
 from haetae.inputs import check_text
@@ -32,6 +39,15 @@ SECTIONS = (
 )
 
 Loc = tuple[str | int, ...]
+
+# Limits on what a file may make the parser do. YAML aliases can expand a few lines into
+# billions of values ("billion laughs"), and ruamel's composer recurses once per level (and
+# its scanner slows down quadratically with flow nesting), so both are counted on the
+# parser's event stream, which stops at the first event past a limit.
+MAX_FILE_CHARS = 1024 * 1024  # the API's default MAX_REQUEST_BODY_BYTES
+MAX_DEPTH = 32
+MAX_VALUES = 200_000  # scalars and collections, every alias counted as what it stands for
+MAX_NOTIFY_DELAY_MINUTES = 7 * 24 * 60  # as the API's notification rules
 
 
 # A problem at file:line: field is the same whether the file is a policy or a config.
@@ -77,7 +93,12 @@ class RuleSpec(_Strict):
     @field_validator("after")
     @classmethod
     def _minutes(cls, value: str) -> str:
-        seconds = parse_duration(value).total_seconds()
+        try:
+            seconds = parse_duration(value).total_seconds()
+        except OverflowError:
+            seconds = float("inf")
+        if seconds > MAX_NOTIFY_DELAY_MINUTES * 60:
+            raise ValueError(f"'{value}' is longer than {MAX_NOTIFY_DELAY_MINUTES // 1440} days")
         if seconds % 60:
             raise ValueError(f"'{value}' is not a whole number of minutes")
         return value
@@ -164,9 +185,44 @@ def _plain(node: Any) -> Any:
     return node
 
 
+def _within_limits(yaml: YAML, text: str, filename: str) -> None:
+    """ConfigError naming the line where the file passes a limit, before it is composed."""
+    if len(text) > MAX_FILE_CHARS:
+        message = f"the file is larger than {MAX_FILE_CHARS} characters"
+        raise ConfigError([ConfigProblem(filename, None, "", message)])
+    values = 0
+    open_collections: list[tuple[str | None, int]] = []  # anchor, values before it
+    expanded: dict[str, int] = {}  # anchor -> the values it stands for
+    event: Event
+    for event in yaml.parse(text):
+        if isinstance(event, CollectionStartEvent):
+            open_collections.append((event.anchor, values))
+            values += 1
+            if len(open_collections) > MAX_DEPTH:
+                _refuse(filename, event, f"nested too deep (more than {MAX_DEPTH} levels)")
+        elif isinstance(event, CollectionEndEvent):
+            anchor, before = open_collections.pop()
+            if anchor:
+                expanded[anchor] = values - before
+        elif isinstance(event, ScalarEvent):
+            values += 1
+            if event.anchor:
+                expanded[event.anchor] = 1
+        elif isinstance(event, AliasEvent):
+            values += expanded.get(event.anchor, 1)
+        if values > MAX_VALUES:
+            _refuse(filename, event, f"expands to more than {MAX_VALUES} values (aliases expanded)")
+
+
+def _refuse(filename: str, event: Event, message: str) -> None:
+    line = event.start_mark.line + 1 if event.start_mark is not None else None
+    raise ConfigError([ConfigProblem(filename, line, "", message)])
+
+
 def parse_config(text: str, filename: str = "<config>") -> LoadedConfig:
     yaml = YAML(typ="rt")
     try:
+        _within_limits(yaml, text, filename)
         document = yaml.load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
