@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 import psycopg
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -40,6 +40,7 @@ BUSY_TIMEOUT_SECONDS = 15.0  # how long a writer waits for SQLite's lock (docs/o
 CHECK_TIMEOUT_SECONDS = 1.5  # check_writable() answers within about this, whatever holds the lock
 RETRY_AFTER_SECONDS = 5  # told to clients refused because the database is unavailable
 _FILE_KEY = "haetae_sqlite_file"  # a pooled connection's (device, inode) of the file it opened
+_READ_ONLY_KEY = "haetae_opened_read_only"  # SQLite fell back to read-only when it opened
 # The milliseconds a writer may still wait for SQLite's lock, after queueing on this process's
 # own write lock: the two waits together stay within the busy timeout.
 _busy_budget: ContextVar[int | None] = ContextVar("haetae_busy_budget", default=None)
@@ -100,6 +101,12 @@ def database_fault(exc: BaseException) -> DatabaseUnavailable | None:
     return None
 
 
+def _file_error(exc: DBAPIError) -> bool:
+    """A SQLite error about the file itself (read-only, I/O, cannot open), not a lock."""
+    name = str(getattr(exc.orig, "sqlite_errorname", "") or "")
+    return name.startswith(("SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CANTOPEN"))
+
+
 def _file_identity(path: Path) -> tuple[int, int]:
     found = os.stat(path)
     return found.st_dev, found.st_ino
@@ -129,6 +136,16 @@ def _prepare_sqlite(engine: Engine, database: Database) -> None:
         record.info["busy_ms"] = busy_ms
         if path is not None:
             record.info[_FILE_KEY] = database.opened_file = _file_identity(path)
+            # SQLite opens a file it may not write read-only, for good: such a connection
+            # must go once the file is writable again.
+            if not os.access(path, os.W_OK):
+                record.info[_READ_ONLY_KEY] = True
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(_dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        if record.info.get(_READ_ONLY_KEY) and path is not None and os.access(path, os.W_OK):
+            # The pool drops this connection and hands out a new one.
+            raise DisconnectionError("opened while the file was read-only; it is writable now")
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -185,6 +202,7 @@ class Database:
         self._writer = sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = threading.RLock()  # re-entrant: a nested writer errors, never hangs
         self._reader = sessionmaker(reader, expire_on_commit=False)
+        self._read_engine = reader
 
     @contextmanager
     def session(self, *, write: bool = True) -> Iterator[Session]:
@@ -232,12 +250,16 @@ class Database:
                             "The database file was removed, replaced or made read-only while "
                             "Haetae runs; nothing was stored."
                         )
+            except DBAPIError as exc:
+                stale = _file_error(exc)
+                raise
             finally:
                 _busy_budget.reset(budget)
         finally:
             self._write_lock.release()
             if stale:
-                # Every pooled connection may hold the unlinked file: open afresh next time.
+                # Pooled connections may hold an unlinked file, or have been opened read-only
+                # while the file was (SQLite then never writes through them): open afresh.
                 self.engine.dispose()
 
     def _file_is_writable(self, session: Session) -> bool:
@@ -254,7 +276,12 @@ class Database:
             current = _file_identity(self.sqlite_file)
         except FileNotFoundError:
             return False
-        return current == opened and os.access(self.sqlite_file, os.W_OK)
+        info = session.connection().info
+        return (
+            current == opened
+            and not info.get(_READ_ONLY_KEY)
+            and os.access(self.sqlite_file, os.W_OK)
+        )
 
     def check_writable(self) -> None:
         """Raise DatabaseUnavailable unless a write could be committed now; within ~2 s.
@@ -333,7 +360,9 @@ class Database:
         # a mistaken clean-up) while every new write is lost with it: check the file too.
         if self.sqlite_file is not None and not self.sqlite_file.exists():
             raise FileNotFoundError(f"SQLite database file {self.sqlite_file} is gone")
-        with self.engine.connect() as conn:
+        # A reader's connection: on SQLite the writer's BEGIN IMMEDIATE would wait out the
+        # busy timeout while another process holds the write lock.
+        with self._read_engine.connect() as conn:
             conn.execute(text("SELECT 1"))
 
     def dispose(self) -> None:

@@ -37,6 +37,7 @@ class PostgresCluster:
         self.data = self.dir / "data"
         self.port = free_port()
         self._as_root = os.geteuid() == 0
+        self._running = False
 
     def _run(self, *args: str) -> None:
         cmd = list(args)
@@ -45,6 +46,11 @@ class PostgresCluster:
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def start(self) -> PostgresCluster:
+        """Create the cluster and start it; after stop(remove=False), start it again (same
+        port, same data)."""
+        if self.data.exists():
+            self._pg_ctl_start()
+            return self
         if self._as_root:
             shutil.chown(self.dir, "postgres", "postgres")
         self._run(
@@ -59,6 +65,10 @@ class PostgresCluster:
             "UTF8",
             "--locale=C.UTF-8",
         )
+        self._pg_ctl_start()
+        return self
+
+    def _pg_ctl_start(self) -> None:
         options = (
             f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
@@ -75,7 +85,7 @@ class PostgresCluster:
             str(self.dir / "log"),
             "start",
         )
-        return self
+        self._running = True
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://haetae@127.0.0.1:{self.port}/{database}"
@@ -90,10 +100,15 @@ class PostgresCluster:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
-    def stop(self) -> None:
-        """Stop the server (idempotent) and remove its files."""
-        if self.dir.exists():
-            try:
-                self._run(_bin("pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
-            finally:
+    def stop(self, *, remove: bool = True, mode: str = "immediate") -> None:
+        """Stop the server (idempotent) and remove its files; with remove=False the files
+        stay and start() starts it again, as after a database outage. `mode`: pg_ctl -m."""
+        if not self.dir.exists():
+            return
+        try:
+            if self._running:
+                self._run(_bin("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
+                self._running = False
+        finally:
+            if remove:
                 shutil.rmtree(self.dir, ignore_errors=True)

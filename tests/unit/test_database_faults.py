@@ -8,6 +8,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,14 @@ from haetae.db import Database, DatabaseUnavailable, database_fault
 from haetae.migrations import upgrade_to_head
 from tests.conftest import BACKEND
 from tests.support.pg import PostgresCluster, free_port
+
+LOCK_HOLDER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
 
 
 def _count(db: Database) -> int:
@@ -72,13 +81,21 @@ def test_a_healthy_database_is_writable_and_the_check_keeps_nothing(sqlite_db: D
 def test_sqlite_locked_by_another_process_fails_the_check_within_two_seconds(
     sqlite_db: Database,
 ):
-    holder = sqlite3.connect(str(sqlite_db.sqlite_file), isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")
+    holder = subprocess.Popen(  # another process, as a backup tool or a script would be
+        [sys.executable, "-c", LOCK_HOLDER, str(sqlite_db.sqlite_file), "6"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
     try:
         started = time.monotonic()
         with pytest.raises(DatabaseUnavailable, match="locked"):
             sqlite_db.check_writable()
         assert time.monotonic() - started < 2.5
+        started = time.monotonic()
+        sqlite_db.ping()  # reads go on (WAL), and readiness's read check does not wait
+        assert _count(sqlite_db) == 1
+        assert time.monotonic() - started < 0.5
         # A write waits at most the busy timeout, then is refused with Retry-After.
         started = time.monotonic()
         with pytest.raises(DatabaseUnavailable) as refused:
@@ -86,8 +103,8 @@ def test_sqlite_locked_by_another_process_fails_the_check_within_two_seconds(
         assert time.monotonic() - started < 2.5
         assert refused.value.status == 503 and refused.value.details["retry_after"] >= 1
     finally:
-        holder.execute("ROLLBACK")
-        holder.close()
+        holder.kill()
+        holder.wait()
     sqlite_db.check_writable()
     _insert(sqlite_db, "after the lock")
     assert _count(sqlite_db) == 2
@@ -167,10 +184,12 @@ def test_a_read_only_sqlite_file_refuses_writes_and_recovers(sqlite_db: Database
             sqlite_db.check_writable()
         with pytest.raises(DatabaseUnavailable):
             _insert(sqlite_db, "not kept")
+        # Readers go on meanwhile, through connections SQLite opens read-only for good.
+        assert _count(sqlite_db) == 1
     finally:
         subprocess.run(["chattr", "-i", *frozen], check=True)
+    _insert(sqlite_db, "kept")  # the first write after the fault, not a second try
     sqlite_db.check_writable()
-    _insert(sqlite_db, "kept")
     assert _count(sqlite_db) == 2
 
 
