@@ -343,8 +343,8 @@ def test_postgresql_stopped_and_started_again_refuses_then_pages_what_fell_due_o
         # The matrix's second step, 15 minutes away, falls due during the outage instead.
         db = Database(url)
         try:
-            with db.session() as session:
-                moved = session.execute(
+            with db.engine.begin() as conn:
+                moved = conn.execute(
                     text(
                         "UPDATE escalations SET due_at = now() + interval '3 seconds' "
                         "WHERE incident_id = :incident AND policy_slug = 'p1-matrix'"
