@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from haetae.alerts.integrations import Sender
 from haetae.alerts.senders import AlertEvent
-from haetae.policy.routing import SENDER_SEVERITIES, SENDER_SYNONYMS, Matcher, Rule
+from haetae.policy.routing import (
+    SENDER_SEVERITIES,
+    SENDER_SYNONYMS,
+    Matcher,
+    Rule,
+    compile_regex,
+)
 from haetae.policy.schema import Policy
 
 
 @lru_cache(maxsize=1024)
-def _pattern(text: str) -> re.Pattern[str]:
-    return re.compile(text)
+def _pattern(text: str) -> Any:
+    # RE2: linear in the text, whatever the pattern; rules were checked with it when saved.
+    return compile_regex(text)
 
 
 def _subject(matcher: Matcher, event: AlertEvent, sender: Sender) -> str:
