@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from haetae.notify.delivery import IDEMPOTENCY_HEADER, check_url, mask, send
+from haetae.notify.delivery import IDEMPOTENCY_HEADER, SendResult, check_url, mask, send
 from tests.support.pg import free_port
 from tests.support.smtp import SmtpServer, body_of, subject_of
 from tests.support.webhook import WebhookReceiver
@@ -253,3 +253,18 @@ def test_the_environments_proxy_is_still_used(
         result = send("json://haetae-proxy-test.invalid/hook", subject="s", body="b", idem_key=key)
         assert result.ok, result.error
     assert [r.path for r in kept_alive.wait_for(2)] == ["http://haetae-proxy-test.invalid/hook"] * 2
+
+
+def test_many_slow_pages_at_once_are_all_tried(kept_alive: WebhookReceiver) -> None:
+    # More at once than Apprise's own thread pool holds on any machine (at most 32): what
+    # waited in its queue past the deadline failed as a timeout, never sent.
+    pages = 40
+    kept_alive.hang_next(pages, 4.0)
+
+    def one(i: int) -> SendResult:
+        return send(kept_alive.url(f"/p{i}"), subject="s", body="b", idem_key=f"k{i}", timeout=7)
+
+    with ThreadPoolExecutor(pages) as pool:
+        results = list(pool.map(one, range(pages)))
+    assert [r.error for r in results if not r.ok] == []
+    assert len(kept_alive.wait_for(pages)) == pages

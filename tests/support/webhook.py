@@ -93,6 +93,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # many senders connecting at once are not made to retry
     receiver: WebhookReceiver
 
 

@@ -22,6 +22,7 @@ import re
 import sys
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Self
@@ -50,6 +51,10 @@ READY_CONTACT_METHODS = 4096
 _READY_PER_METHOD = 4
 # Destinations (scheme, host, port) each sending thread keeps idle connections to.
 _POOLED_HOSTS = 32
+# Sends Apprise may run at once in this process: at least ENGINE_SENDERS (at most 256), with
+# room for sends it stopped waiting for that are still running. Threads are only started
+# when every one is busy.
+APPRISE_THREADS = 512
 
 
 @dataclass(frozen=True)
@@ -107,12 +112,29 @@ def _quiet_library_logs() -> None:
     with _quiet_lock:
         if _quieted:
             return
+        _widen_apprise_threads()
         apprise_log = logging.getLogger("apprise")
         apprise_log.addFilter(_ScrubSecrets())
         # Its lines stay out of the application's log: send() logs its own, masked.
         apprise_log.propagate = False
         logging.getLogger("urllib3.connectionpool").addFilter(_DropDebug())
         _quieted = True
+
+
+def _widen_apprise_threads() -> None:
+    """Apprise runs each send that has a deadline (all of ours: the service timeout) in one
+    thread pool per process, sized by the CPU count (6 threads on 2 CPUs) and not
+    configurable. With more senders than that, the rest wait in its queue, and a send whose
+    deadline passes there fails as a timeout without being tried: 12 pages at once to a
+    receiver taking 2 s, with a 3 s timeout, delivered 6. So the pool is replaced, once,
+    by one as large as the senders can use (its `_shared_executor`; if a later Apprise
+    moves it, its own pool stays and nothing breaks)."""
+    from apprise import apprise as apprise_core
+
+    if getattr(apprise_core, "_shared_executor", False) is None:
+        apprise_core._shared_executor = ThreadPoolExecutor(
+            APPRISE_THREADS, thread_name_prefix="haetae-apprise"
+        )
 
 
 @functools.lru_cache(maxsize=16)
