@@ -116,6 +116,23 @@ def page_service_teams(haetae: Haetae, webhook: WebhookReceiver) -> None:
         assert haetae.api.post("/api/v1/services", json=body).status_code == 201
 
 
+def ingest_token(haetae: Haetae) -> str:
+    made = haetae.api.post("/api/v1/integrations", json={"name": "probe", "type": "generic"})
+    assert made.status_code == 201, made.text
+    return str(made.json()["token"])
+
+
+def send_alert(haetae: Haetae, token: str, name: str) -> httpx.Response:
+    """An alert through the ingest fast path (outside FastAPI's handlers)."""
+    alert = {"summary": name, "dedup_key": name, "severity": "warning"}
+    return httpx.post(
+        f"{haetae.url}/ingest/generic",
+        json=alert,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    )
+
+
 def pages(webhook: WebhookReceiver, person: str, title: str) -> list[Any]:
     """Messages to `person` that carry the incident `title` (alone or in a bundle)."""
     return [r for r in webhook.received if r.path == f"/{person}" and title.encode() in r.raw]
@@ -269,6 +286,7 @@ def test_a_read_only_sqlite_file_refuses_writes_then_recovers_when_writable_agai
         pytest.skip("needs root and a file system where chattr +i works")
     with haetae_serve(tmp_path) as haetae:
         page_service_teams(haetae, webhook)
+        token = ingest_token(haetae)
         assert haetae.declare("fb-before").status_code == 201
         wait_for(lambda: bool(pages(webhook, "ana", "fb-before")), 30, "the first page")
 
@@ -284,6 +302,7 @@ def test_a_read_only_sqlite_file_refuses_writes_then_recovers_when_writable_agai
                 assert_refused_as_not_ready(haetae.declare("fb-during"))
             made = haetae.api.post("/api/v1/users", json={"username": "zed"})
             assert_refused_as_not_ready(made)
+            assert_refused_as_not_ready(send_alert(haetae, token, "disk-alert"))
         finally:
             _immutable(frozen, False)
         thawed = time.monotonic()
@@ -292,6 +311,7 @@ def test_a_read_only_sqlite_file_refuses_writes_then_recovers_when_writable_agai
         ready_after = time.monotonic() - thawed
         retried = haetae.declare("fb-during")
         assert retried.status_code == 201, retried.text
+        assert send_alert(haetae, token, "disk-alert").status_code == 202
         assert haetae.declare("fb-after", "search").status_code == 201
         first_page = wait_for(
             lambda: bool(pages(webhook, "ana", "fb-during") or pages(webhook, "cho", "fb-after")),
@@ -306,8 +326,9 @@ def test_a_read_only_sqlite_file_refuses_writes_then_recovers_when_writable_agai
         assert_each_page_once(
             webhook, [("ana", "fb-before"), ("ana", "fb-during"), ("cho", "fb-after")]
         )
-        titles = [i["title"] for i in haetae.api.get("/api/v1/incidents").json()["items"]]
-        assert sorted(titles) == ["fb-after", "fb-before", "fb-during"]
+        listed = haetae.api.get("/api/v1/incidents").json()["items"]
+        declared = sorted(i["title"] for i in listed if i["title"].startswith("fb-"))
+        assert declared == ["fb-after", "fb-before", "fb-during"]  # the refused ones: once
     record(
         "sqlite_read_only",
         {
@@ -335,6 +356,7 @@ def test_postgresql_stopped_and_started_again_refuses_then_pages_what_fell_due_o
         page_service_teams(haetae, webhook)
         # `ben` leads team-leads, whom the P1 matrix's second step pages.
         make_team(haetae, webhook, "team-leads", ["ben"])
+        token = ingest_token(haetae)
         declared = haetae.declare("fc-before")
         assert declared.status_code == 201
         incident = declared.json()["id"]
@@ -365,6 +387,7 @@ def test_postgresql_stopped_and_started_again_refuses_then_pages_what_fell_due_o
             refused_after = time.monotonic() - started
             assert_refused_as_not_ready(refused)
             assert refused_after < 8
+            assert_refused_as_not_ready(send_alert(haetae, token, "db-down-alert"))
             time.sleep(max(0.0, stopped + 8 - time.monotonic()))  # an outage of 8 s
         finally:
             own_cluster.start()
@@ -374,6 +397,7 @@ def test_postgresql_stopped_and_started_again_refuses_then_pages_what_fell_due_o
         ready_after = time.monotonic() - restarted
         retried = haetae.declare("fc-during")
         assert retried.status_code == 201, retried.text
+        assert send_alert(haetae, token, "db-down-alert").status_code == 202
         first_page = wait_for(
             lambda: bool(pages(webhook, "ben", "fc-before") or pages(webhook, "ana", "fc-during")),
             30,
