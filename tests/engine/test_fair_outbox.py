@@ -19,6 +19,7 @@ from haetae.incidents import service as incidents
 from haetae.incidents.schemas import IncidentDeclare
 from haetae.notify import dispatch, outbox
 from haetae.notify.models import Notification
+from haetae.people.models import ContactMethod
 from haetae.policy.schema import Policy
 from haetae.timeline import service as timeline
 from tests.conftest import JWT_SECRET
@@ -361,3 +362,20 @@ def test_a_claim_given_back_before_its_send_is_worded_afresh_with_what_waits(
     assert again.resend is False
     assert incidents_in(again) == [*ids, third]
     assert "3 incidents are paging you" in again.subject
+
+
+def test_a_page_whose_contact_method_was_deleted_fails_instead_of_waiting_forever(
+    db: Database, outbox_of: Outbox, make_user
+):
+    clock.freeze(T0)
+    alice = make_user("alice", "json://127.0.0.1:9/alice")
+    incident_id = outbox_of.declare("Printer on fire")
+    outbox_of.page(alice, incident_id)
+    with db.session() as session:
+        for method in session.scalars(select(ContactMethod)):
+            session.delete(method)
+
+    assert outbox_of.claim() == []
+    [row] = outbox_of.rows()
+    assert (row.status, row.last_error) == ("failed", "the contact method was removed or disabled")
+    assert outbox_of.next_due() is None
