@@ -591,6 +591,7 @@ class Settings:
     pg_mode: str
     receiver_delay: float
     logs: Path | None  # where to copy the processes' logs and the config file
+    chaos: bool  # False: the same storm with nothing killed, to tell the two apart
 
 
 def soak(s: Settings, work: Path) -> int:
@@ -667,7 +668,7 @@ def storm(
     posts = [
         Post(n, f"soak{s.seed:04d}{n:08d}", f"svc-{people[n % s.people]}") for n in range(count)
     ]
-    events = chaos_plan(rng, s.duration, list(procs), s.pg_mode)
+    events = chaos_plan(rng, s.duration, list(procs), s.pg_mode) if s.chaos else []
     note(f"storm: {count} alerts over {s.duration:g} s; {len(events)} chaos events planned")
     stop_chaos = threading.Event()
     started = time.time()
@@ -739,8 +740,13 @@ def report(
 
     print(
         f"storm: {len(posts)} alerts at {s.rate:g}/s for {s.duration:g} s to {s.people} people; "
-        f"seed {s.seed}; PostgreSQL restart -m {s.pg_mode} (synchronous_commit on); "
-        f"receiver delay {s.receiver_delay:g} s"
+        f"seed {s.seed}; "
+        + (
+            f"PostgreSQL restart -m {s.pg_mode} (synchronous_commit on); "
+            if s.chaos
+            else "no chaos; "
+        )
+        + f"receiver delay {s.receiver_delay:g} s"
     )
     settle_text = (
         f"settled {settled_at - storm_end:.1f} s after the last first post"
@@ -749,7 +755,7 @@ def report(
     )
     print(f"  {settle_text}")
 
-    print("\nchaos (seconds after the storm began):")
+    print("\nchaos (seconds after the storm began):" + ("" if events else " none"))
     for e in events:
         if not e.killed_at:
             print(f"  {e.at:7.1f} s  (planned, not run) {e.action} {e.target}")
@@ -1008,6 +1014,7 @@ def main() -> int:
     )
     parser.add_argument("--pg-stop", choices=("immediate", "fast"), default="immediate")
     parser.add_argument("--receiver-delay", type=float, default=0.0, help="s per answer")
+    parser.add_argument("--no-chaos", action="store_true", help="the storm alone")
     parser.add_argument("--logs", type=Path, help="copy the processes' logs to this folder")
     parser.add_argument("--receive", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -1026,6 +1033,7 @@ def main() -> int:
         pg_mode=args.pg_stop,
         receiver_delay=args.receiver_delay,
         logs=args.logs,
+        chaos=not args.no_chaos,
     )
     revision = subprocess.run(
         ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True
