@@ -13,6 +13,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from haetae.errors import ERROR_CODES, envelope
@@ -20,6 +21,9 @@ from haetae.errors import ERROR_CODES, envelope
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 log = logging.getLogger("haetae.http")
+# nginx's "client closed request": the client left before its answer. Not a server error,
+# so it is neither logged as one nor counted under 500.
+CLIENT_CLOSED = 499
 
 
 class JsonFormatter(logging.Formatter):
@@ -155,6 +159,9 @@ class OperationsMiddleware:
                 await self._too_large(send_with_id, rid)
                 return
             await self.app(scope, _replay(messages, receive), send_with_id)
+        except ClientDisconnect:
+            if not status["started"]:
+                status["code"] = CLIENT_CLOSED  # nobody is left to answer
         except Exception:
             # Handled here rather than by an app-level handler so that the log line and the
             # answer still carry the request id.
