@@ -16,6 +16,12 @@ EXAMPLES = os.environ.get("HAETAE_FUZZ_EXAMPLES", "50")
 
 
 def test_no_generated_request_gets_a_server_error(server, tmp_path):
+    # The hooks add out-of-range times and integers, and YAML bodies for /api/v1/apply.
+    env = {
+        **os.environ,
+        "SCHEMATHESIS_HOOKS": "tests.api.fuzz_hooks",
+        "PYTHONPATH": str(Path(__file__).parents[2]),
+    }
     proc = subprocess.run(
         [
             SCHEMATHESIS,
@@ -35,6 +41,7 @@ def test_no_generated_request_gets_a_server_error(server, tmp_path):
         capture_output=True,
         text=True,
         timeout=600,
+        env=env,
     )
     assert proc.returncode == 0, proc.stdout[-6000:]
     assert "ST101" not in proc.stdout

@@ -52,6 +52,10 @@ def test_a_file_over_the_size_limit_is_refused():
     assert "larger than" in problem_of(big)
 
 
+def test_a_control_character_is_a_problem_with_its_line():
+    assert problem_of("users: []\n~J\x0f").startswith("team.yaml:2: not valid YAML")
+
+
 def test_a_few_aliases_still_work():
     text = """\
 schedules:

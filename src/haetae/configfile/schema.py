@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (
     AliasEvent,
     CollectionEndEvent,
@@ -229,6 +229,10 @@ def parse_config(text: str, filename: str = "<config>") -> LoadedConfig:
         line = mark.line + 1 if mark else None
         message = f"not valid YAML: {exc.problem or exc.context}"
         raise ConfigError([ConfigProblem(filename, line, "", message)]) from None
+    except YAMLError as exc:  # the reader's: a control character, bytes that are not text
+        position = getattr(exc, "position", None)
+        line = text.count("\n", 0, position) + 1 if isinstance(position, int) else None
+        raise ConfigError([ConfigProblem(filename, line, "", f"not valid YAML: {exc}")]) from None
     if document is None:
         document = CommentedMap()
     if not isinstance(document, CommentedMap):
