@@ -311,7 +311,7 @@ def test_a_failing_database_is_unavailable_even_when_the_limiter_is_only_degrade
         r = httpx.get(f"{running.url}/health/ready", timeout=30)
         assert r.status_code == 503
         body = r.json()
-        assert (body["status"], body["failing"]) == ("unavailable", ["database"])
+        assert (body["status"], body["failing"]) == ("unavailable", ["database", "database_write"])
         assert body["degraded"] == ["rate_limiter"]
     finally:
         running.stop()
