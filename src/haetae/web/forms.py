@@ -48,6 +48,10 @@ CODE_MESSAGES = {
     ),
     "INVALID_TRANSITION": N_("The incident cannot move to that status from where it is now."),
     "RESOLUTION_CONDITIONS_UNMET": N_("These resolution conditions are not met yet:"),
+    "NOT_READY": N_(
+        "The database cannot take changes right now, so nothing was saved. "
+        "Try again in a few seconds."
+    ),
 }
 # The schemas' own rules that span fields, as their English message, in a person's words.
 RULE_MESSAGES = {

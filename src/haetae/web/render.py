@@ -227,6 +227,9 @@ def environment() -> Environment:
     return env
 
 
+RETRY_UNAVAILABLE_SECONDS = 5
+
+
 def render(
     console: Console,
     template: str,
@@ -254,4 +257,7 @@ def render(
     # Pages show who is signed in and a CSRF token: never from a shared cache.
     response.headers["Cache-Control"] = "no-store"
     response.headers["Vary"] = "Cookie, Accept-Language"
+    if status_code == 503 and "retry-after" not in response.headers:
+        # A form refused because the database cannot take writes: worth sending again soon.
+        response.headers["Retry-After"] = str(RETRY_UNAVAILABLE_SECONDS)
     return response
