@@ -31,17 +31,18 @@ def test_a_form_sent_while_another_process_locks_the_database_is_refused_in_kore
     try:
         with console_for(running.url, db, "minji", locale="ko") as minji:
             token = csrf_from(minji.get("/incidents/new").text)
+            declaration = {
+                "csrf_token": token,
+                "title": "결제 지연",
+                "business_impact": "revenue",
+                "user_impact": "all",
+            }
             other = sqlite3.connect(tmp_path / "haetae.db", isolation_level=None)
             other.execute("BEGIN EXCLUSIVE")
             try:
                 refused = minji.post(
                     "/incidents",
-                    data={
-                        "csrf_token": token,
-                        "title": "결제 지연",
-                        "business_impact": "revenue",
-                        "user_impact": "all",
-                    },
+                    data=declaration,
                     headers={"Accept": "text/html"},
                 )
             finally:
@@ -54,12 +55,7 @@ def test_a_form_sent_while_another_process_locks_the_database_is_refused_in_kore
 
             accepted = minji.post(
                 "/incidents",
-                data={
-                    "csrf_token": token,
-                    "title": "결제 지연",
-                    "business_impact": "revenue",
-                    "user_impact": "all",
-                },
+                data=declaration,
             )
             assert accepted.status_code == 303
     finally:
