@@ -5,10 +5,11 @@ logged or returned: errors name the scheme only (`slack://***`). Apprise's own l
 and urllib3's debug lines name the URL, so they are kept out of the application's logs;
 what went wrong comes back in SendResult.error, scrubbed.
 
-Sending is the bulk of what a page costs, so nothing is built twice: a contact method's
-Apprise object is kept ready between sends (`_Ready`, at most one send at a time each), and
+A send is a large share of what a page costs, so nothing is built twice: a contact
+method's Apprise object is kept ready between sends (`_Ready`, one send at a time each),
 Apprise's HTTP plugins send through a connection pool per thread (`_PooledRequests`)
-instead of opening a new connection for every page.
+instead of opening a new connection for every page, and Apprise's own thread pool is
+widened to the number of senders (`_widen_apprise_threads`).
 """
 
 from __future__ import annotations
@@ -106,8 +107,10 @@ class _ScrubSecrets(logging.Filter):
         return True
 
 
-def _quiet_library_logs() -> None:
-    """Apprise logs the URL it loads and posts to; urllib3's debug lines carry the path."""
+def _prepare_apprise() -> None:
+    """Once, before the first plugin is made: Apprise's thread pool is widened, and its
+    logs scrubbed (it logs the URL it loads and posts to; urllib3's debug lines carry the
+    path)."""
     global _quieted
     with _quiet_lock:
         if _quieted:
@@ -157,7 +160,7 @@ def _known_schemes() -> set[str]:
 
 
 def _instantiate(url: str, timeout: float) -> Any:
-    _quiet_library_logs()
+    _prepare_apprise()
     return apprise.Apprise.instantiate(url.strip(), asset=_asset(timeout))
 
 
