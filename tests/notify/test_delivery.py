@@ -143,8 +143,8 @@ def test_pages_to_one_contact_method_reuse_its_connection(kept_alive: WebhookRec
         assert result.ok, result.error
     received = kept_alive.wait_for(sends)
     assert [r.header(IDEMPOTENCY_HEADER) for r in received] == [f"k{i}" for i in range(sends)]
-    # one connection per sending thread at most, not one per page
-    assert kept_alive.connections < sends / 2, kept_alive.connections
+    # one after the other, the pages share one kept-alive connection
+    assert kept_alive.connections <= 2, kept_alive.connections
 
 
 def test_concurrent_sends_each_carry_their_own_key(kept_alive: WebhookReceiver) -> None:

@@ -7,9 +7,9 @@ what went wrong comes back in SendResult.error, scrubbed.
 
 A send is a large share of what a page costs, so nothing is built twice: a contact
 method's Apprise object is kept ready between sends (`_Ready`, one send at a time each),
-Apprise's HTTP plugins send through a connection pool per thread (`_PooledRequests`)
-instead of opening a new connection for every page, and Apprise's own thread pool is
-widened to the number of senders (`_widen_apprise_threads`).
+Apprise's HTTP plugins send through pooled sessions that keep connections open
+(`_PooledRequests`) instead of opening a new connection for every page, and Apprise's own
+thread pool is widened to the number of senders (`_widen_apprise_threads`).
 """
 
 from __future__ import annotations
@@ -50,8 +50,10 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 READY_CONTACT_METHODS = 4096
 # Ready objects kept per contact method: concurrent sends to one method each need their own.
 _READY_PER_METHOD = 4
-# Destinations (scheme, host, port) each sending thread keeps idle connections to.
-_POOLED_HOSTS = 32
+# Destinations (scheme, host, port) a session keeps an idle connection to.
+_POOLED_HOSTS = 16
+# Idle sessions kept: as many as sends are under way at once, usually (ENGINE_SENDERS).
+_IDLE_SESSIONS = 32
 # Sends Apprise may run at once in this process: at least ENGINE_SENDERS (at most 256), with
 # room for sends it stopped waiting for that are still running. Threads are only started
 # when every one is busy.
@@ -226,10 +228,12 @@ def _failure_messages(result: Any) -> list[str]:
 # Apprise has no session or keep-alive setting: its HTTP plugins call the module functions
 # `requests.post(...)` / `requests.request(...)`, and each of those builds a Session, opens
 # a connection, and closes both. So the `requests` name inside each plugin module that
-# delivery uses is replaced by a `_PooledRequests`, which sends through a `requests.Session`
-# of the sending thread while a delivery.send() is under way (a context variable, which
+# delivery uses is replaced by a `_PooledRequests`, which sends through a pooled
+# `requests.Session` while a delivery.send() is under way (a context variable, which
 # Apprise copies into the thread it sends from), and is plain `requests` otherwise. A
-# session is used by one thread at a time, so none is shared between concurrent sends.
+# request takes an idle session and gives it back when done, so no session serves two
+# requests at once, and the last one given back is taken first: consecutive sends find
+# its connection open.
 # What a Session would carry from one page to the next besides its connections is turned
 # off: cookies are refused (a receiver's cookie must not ride along on another contact
 # method's page); authentication, headers, proxies and timeouts stay per request, as the
@@ -238,7 +242,6 @@ def _failure_messages(result: Any) -> list[str]:
 _pooling: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "haetae_delivery_pooling", default=False
 )
-_sessions = threading.local()
 _patched_modules: set[str] = set()
 _patch_lock = threading.Lock()
 
@@ -321,16 +324,34 @@ def _new_session() -> requests.Session:
     return session
 
 
-def _thread_session() -> requests.Session:
-    session: requests.Session | None = getattr(_sessions, "session", None)
-    if session is None:
-        session = _sessions.session = _new_session()
-    return session
+class _IdleSessions:
+    """Sessions not in use, the last given back first out."""
+
+    def __init__(self, keep: int) -> None:
+        self._keep = keep
+        self._idle: list[requests.Session] = []
+        self._lock = threading.Lock()
+
+    def take(self) -> requests.Session:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return _new_session()
+
+    def give_back(self, session: requests.Session) -> None:
+        with self._lock:
+            if len(self._idle) < self._keep:
+                self._idle.append(session)
+                return
+        session.close()  # more than are ever used at once: its connections go
+
+
+_sessions = _IdleSessions(_IDLE_SESSIONS)
 
 
 class _PooledRequests(ModuleType):
     """`requests` as seen by an Apprise plugin module (see above): its request functions
-    use the thread's Session during a delivery; everything else is requests' own."""
+    use a pooled Session during a delivery; everything else is requests' own."""
 
     def __init__(self, real: ModuleType) -> None:
         super().__init__(real.__name__, real.__doc__)
@@ -342,7 +363,11 @@ class _PooledRequests(ModuleType):
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         if not _pooling.get():
             return self._real.request(method, url, **kwargs)
-        return _thread_session().request(method=method, url=url, **kwargs)
+        session = _sessions.take()
+        try:
+            return session.request(method=method, url=url, **kwargs)
+        finally:
+            _sessions.give_back(session)
 
     # The same defaults as requests.get/post/... (requests/api.py).
     def get(self, url: str, params: Any = None, **kwargs: Any) -> requests.Response:
