@@ -117,3 +117,15 @@ def test_a_service_label_longer_than_the_column_still_makes_its_alert(api, serve
     stored = api.get("/api/v1/alerts").json()["items"]
     assert len(stored) == 1 and stored[0]["incident_id"]
     assert stored[0]["service"] == "s" * 200
+
+
+@pytest.mark.parametrize("zone", ["Ṱ̺̺o͞ ̷i̲̬n̝̗v̟̜o̶̙kè͚ " * 20, "Asia/" + "x" * 300, "Asia\x00Seoul"])
+def test_a_time_zone_no_file_could_be_named_is_refused_not_a_500(api, zone):
+    # Found by the fuzz run: ZoneInfo raised OSError (file name too long) through the 422.
+    schedule = {"id": "night", "name": "Night", "time_zone": zone, "rotations": []}
+    created = api.post("/api/v1/schedules", json=schedule)
+    assert (created.status_code, error_code(created)) == (422, "VALIDATION_ERROR")
+    assert "is not an IANA time zone" in created.text
+    api.post("/api/v1/users", json={"username": "tz", "role": "viewer"})
+    profile = api.patch("/api/v1/users/tz/profile", json={"time_zone": zone})
+    assert profile.status_code == 422

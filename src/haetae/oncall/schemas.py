@@ -5,23 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime, time
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from haetae.inputs import Int32
-from haetae.policy.schema import WEEKDAYS, Weekday
+from haetae.policy.schema import WEEKDAYS, Weekday, check_zone
 from haetae.policy.terms import ID_PATTERN
 
 ROTATION_TYPES = ("daily", "weekly", "custom")
-
-
-def check_zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"'{value}' is not an IANA time zone such as Asia/Seoul") from None
-    return value
 
 
 class _Strict(BaseModel):

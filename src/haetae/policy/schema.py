@@ -25,6 +25,19 @@ WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun"
 Loc = tuple[int | str, ...]
 
 
+def check_zone(value: str) -> str:
+    """The value, if it names an IANA time zone; else ValueError (never OSError: a name too
+    long for a file name, or one with a NUL, is just not a zone)."""
+    try:
+        if len(value) > 64 or "\x00" in value:
+            raise ValueError(value)
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        shown = value if len(value) <= 64 else value[:61] + "..."
+        raise ValueError(f"'{shown}' is not an IANA time zone such as Asia/Seoul") from None
+    return value
+
+
 class PolicyReferenceError(ValueError):
     """Mistakes found across fields, each with the location of the offending value.
 
@@ -183,11 +196,7 @@ class Policy(_Strict):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"'{value}' is not an IANA time zone such as Asia/Seoul") from None
-        return value
+        return check_zone(value)
 
     @model_validator(mode="after")
     def _references(self) -> Policy:
