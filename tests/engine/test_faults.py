@@ -157,6 +157,26 @@ def assert_each_page_once(webhook: WebhookReceiver, expected: list[tuple[str, st
     assert None not in keys and max(keys.values()) == 1, keys.most_common(3)
 
 
+def recover_and_page(
+    haetae: Haetae, webhook: WebhookReceiver, prefix: str, fault_ended: float
+) -> tuple[float, float]:
+    """After a fault: readiness is 200 again; the declaration refused during it, retried by
+    its client, and a new one are kept; `{prefix}-before`, `-during` and `-after` each page
+    once. Seconds from the fault's end to readiness, and to the first page."""
+    haetae.wait_ready(200, timeout=30)
+    ready_after = time.monotonic() - fault_ended
+    retried = haetae.declare(f"{prefix}-during")  # the client's retry after its 503
+    assert retried.status_code == 201, retried.text
+    assert haetae.declare(f"{prefix}-after", "search").status_code == 201
+    wanted = [("ana", f"{prefix}-during"), ("cho", f"{prefix}-after")]
+    first_page = wait_for(
+        lambda: any(pages(webhook, *page) for page in wanted), 30, "a page after the fault"
+    )
+    wait_for(lambda: all(pages(webhook, *page) for page in wanted), 30, "every page after it")
+    assert_each_page_once(webhook, [("ana", f"{prefix}-before"), *wanted])
+    return ready_after, first_page - fault_ended
+
+
 def assert_refused_as_not_ready(answer: httpx.Response) -> None:
     assert answer.status_code == 503, answer.text
     assert answer.json()["error"]["code"] == "NOT_READY"
@@ -225,24 +245,7 @@ def test_a_sqlite_lock_held_by_another_process_is_answered_503_and_paging_resume
                 holder.wait()
         released = time.monotonic()
 
-        haetae.wait_ready(200, timeout=30)
-        ready_after = time.monotonic() - released
-        retried = haetae.declare("fa-during")  # the client's retry after its 503
-        assert retried.status_code == 201, retried.text
-        assert haetae.declare("fa-after", "search").status_code == 201
-        first_page = wait_for(
-            lambda: bool(pages(webhook, "ana", "fa-during") or pages(webhook, "cho", "fa-after")),
-            30,
-            "a page after the lock",
-        )
-        wait_for(
-            lambda: bool(pages(webhook, "ana", "fa-during") and pages(webhook, "cho", "fa-after")),
-            30,
-            "both pages after the lock",
-        )
-        assert_each_page_once(
-            webhook, [("ana", "fa-before"), ("ana", "fa-during"), ("cho", "fa-after")]
-        )
+        ready_after, first_page = recover_and_page(haetae, webhook, "fa", released)
         assert not haetae.api.get("/api/v1/incidents").is_error
     record(
         "sqlite_locked_20s",
@@ -250,7 +253,7 @@ def test_a_sqlite_lock_held_by_another_process_is_answered_503_and_paging_resume
             "readiness_503_after_lock_s": detected,
             "write_refused_after_s": refused_after,
             "readiness_200_after_release_s": ready_after,
-            "first_page_after_release_s": first_page - released,
+            "first_page_after_release_s": first_page,
         },
     )
 
@@ -307,25 +310,8 @@ def test_a_read_only_sqlite_file_refuses_writes_then_recovers_when_writable_agai
             _immutable(frozen, False)
         thawed = time.monotonic()
 
-        haetae.wait_ready(200, timeout=30)
-        ready_after = time.monotonic() - thawed
-        retried = haetae.declare("fb-during")
-        assert retried.status_code == 201, retried.text
+        ready_after, first_page = recover_and_page(haetae, webhook, "fb", thawed)
         assert send_alert(haetae, token, "disk-alert").status_code == 202
-        assert haetae.declare("fb-after", "search").status_code == 201
-        first_page = wait_for(
-            lambda: bool(pages(webhook, "ana", "fb-during") or pages(webhook, "cho", "fb-after")),
-            30,
-            "a page after the file is writable again",
-        )
-        wait_for(
-            lambda: bool(pages(webhook, "ana", "fb-during") and pages(webhook, "cho", "fb-after")),
-            30,
-            "both pages",
-        )
-        assert_each_page_once(
-            webhook, [("ana", "fb-before"), ("ana", "fb-during"), ("cho", "fb-after")]
-        )
         listed = haetae.api.get("/api/v1/incidents").json()["items"]
         declared = sorted(i["title"] for i in listed if i["title"].startswith("fb-"))
         assert declared == ["fb-after", "fb-before", "fb-during"]  # the refused ones: once
@@ -334,7 +320,7 @@ def test_a_read_only_sqlite_file_refuses_writes_then_recovers_when_writable_agai
         {
             "readiness_503_after_fault_s": detected,
             "readiness_200_after_fault_s": ready_after,
-            "first_page_after_fault_s": first_page - thawed,
+            "first_page_after_fault_s": first_page,
         },
     )
 
