@@ -433,7 +433,9 @@ def complete(
         row.status, row.sent_at, row.last_error = "sent", now, None
         for other in carried:
             other.sent_at, other.handed_at = now, handed_at
-        _free(session, row.contact_method_id, handed_at + SPACING)
+        # Spaced from the send's end, not its start: the receiver has it by then, so its
+        # own clock never sees two messages closer than SPACING however long sends take.
+        _free(session, row.contact_method_id, now + SPACING)
         result = "sent" + (f" (with {len(carried)} more)" if carried else "")
     elif retryable and row.attempts < MAX_ATTEMPTS:
         row.status, row.last_error = "pending", error
