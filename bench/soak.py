@@ -61,7 +61,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.pg import PostgresCluster, _bin, free_port  # noqa: E402
+from tests.support.pg import PostgresCluster, free_port  # noqa: E402
 from tests.support.server import HAETAE, serve_env  # noqa: E402
 
 INCIDENT_ID = re.compile(rb"INC-\d{8}-\d+")
@@ -175,12 +175,8 @@ def receipts(address: str) -> list[Receipt]:
 
 
 class SoakCluster(PostgresCluster):
-    """tests/support/pg.py's cluster, plus a stop that keeps the data and a start again."""
-
-    # As tests/support/pg.py starts it, but for synchronous_commit: see durable().
-    OPTIONS = (
-        "-c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200"
-    )
+    """tests/support/pg.py's cluster (stop(remove=False) and start() again for the outage),
+    with commits that survive an immediate stop."""
 
     def durable(self, database: str) -> None:
         """Commits in `database` wait for their WAL to be written. The test cluster turns
@@ -194,28 +190,6 @@ class SoakCluster(PostgresCluster):
             f"host=127.0.0.1 port={self.port} user=haetae dbname=postgres", autocommit=True
         ) as conn:
             conn.execute(f'ALTER DATABASE "{database}" SET synchronous_commit = on')
-
-    def halt(self, mode: str) -> None:
-        self._run(_bin("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
-
-    def resume(self) -> None:
-        options = f"-p {self.port} -k {self.dir} {self.OPTIONS}"
-        self._run(
-            _bin("pg_ctl"),
-            "-D",
-            str(self.data),
-            "-o",
-            options,
-            "-w",
-            "-l",
-            str(self.dir / "log"),
-            "start",
-        )
-
-    def remove(self) -> None:
-        with suppress(OSError, subprocess.CalledProcessError):
-            self.halt("immediate")
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 # -- Haetae's processes -------------------------------------------------------------
@@ -460,10 +434,10 @@ def run_chaos(
         if event.action == "pg":
             note(f"chaos: PostgreSQL stop -m {event.target} for {event.down:.1f} s")
             try:
-                cluster.halt(event.target)
+                cluster.stop(remove=False, mode=event.target)
                 time.sleep(event.down)
             finally:
-                cluster.resume()
+                cluster.start()
             event.back_at = time.time()
             event.ready_after = event.back_at - event.killed_at - event.down
             note("chaos: PostgreSQL started again")
@@ -600,7 +574,7 @@ def soak(s: Settings, work: Path) -> int:
     try:
         cluster.start()
     except (OSError, RuntimeError, subprocess.CalledProcessError) as exc:
-        cluster.remove()
+        cluster.stop()
         raise Broken(f"PostgreSQL did not start: {exc}") from exc
     procs: dict[str, Proc] = {}
     try:
@@ -641,7 +615,7 @@ def soak(s: Settings, work: Path) -> int:
     finally:
         for proc in procs.values():
             proc.stop()
-        cluster.remove()
+        cluster.stop()
         if s.logs:
             s.logs.mkdir(parents=True, exist_ok=True)
             for path in [*work.glob("*.log"), work / "soak.yaml", work / "receipts.json"]:

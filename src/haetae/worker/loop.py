@@ -27,7 +27,7 @@ import psycopg
 
 from haetae import wakeup
 from haetae.clock import utcnow
-from haetae.db import Database
+from haetae.db import Database, DatabaseUnavailable
 from haetae.escalation import engine
 from haetae.jobs import Job, JobContext
 from haetae.notify import outbox
@@ -158,11 +158,15 @@ class Worker:
             delay = BACKOFF_FIRST if backoff is None else min(BACKOFF_MAX, backoff[1] * 2)
             self._backoff[name] = (time.monotonic() + delay, delay)
             self.heartbeat.count(name, "error")
-            log.error(
+            # A database fault is expected and said once per retry, without a traceback;
+            # anything else is a bug, with its traceback.
+            fault = isinstance(exc, DatabaseUnavailable)
+            log.log(
+                logging.WARNING if fault else logging.ERROR,
                 "worker job failed; retrying in %.1f s",
                 delay,
-                exc_info=exc,
-                extra={"f_job": name, "f_error": type(exc).__name__},
+                exc_info=None if fault else exc,
+                extra={"f_job": name, "f_error": type(exc).__name__, "f_reason": str(exc)[:200]},
             )
             return None
         self._backoff.pop(name, None)
