@@ -79,7 +79,14 @@ class Outbox:
             )
             return claimed
 
-    def complete(self, claimed: outbox.Claimed, *, ok: bool = True, retryable: bool = True) -> bool:
+    def complete(
+        self,
+        claimed: outbox.Claimed,
+        *,
+        ok: bool = True,
+        retryable: bool = True,
+        handed_at: datetime | None = None,
+    ) -> bool:
         with self.db.session() as session:
             return outbox.complete(
                 session,
@@ -87,7 +94,7 @@ class Outbox:
                 ok=ok,
                 retryable=retryable,
                 error=None if ok else "json://***: error=503.",
-                handed_at=utcnow(),
+                handed_at=handed_at or utcnow(),
                 now=utcnow(),
             )
 
@@ -287,6 +294,22 @@ def test_a_retry_in_backoff_is_not_overtaken_by_a_later_page(outbox_of: Outbox, 
     clock.advance(seconds=13)
     [later] = outbox_of.claim()
     assert incidents_in(later) == [second]
+
+
+def test_a_slow_send_moves_the_next_message_so_the_receiver_never_sees_two_within_12_s(
+    outbox_of: Outbox, make_user
+):
+    clock.freeze(T0)
+    alice = make_user("alice", "json://127.0.0.1:9/alice")
+    outbox_of.page(alice, outbox_of.declare("One"))
+    [first] = outbox_of.claim()
+    clock.advance(seconds=4)  # the receiver took 4 s to answer: it got the message by then
+    outbox_of.complete(first, handed_at=T0)
+    outbox_of.page(alice, outbox_of.declare("Two"))
+
+    assert outbox_of.next_due() == T0 + timedelta(seconds=4) + outbox.SPACING
+    clock.advance(seconds=11)  # 15 s after the first was handed over, 11 s after it arrived
+    assert outbox_of.claim() == []
 
 
 def test_the_next_due_moment_of_a_throttled_contact_method_is_when_its_throttle_lets_go(
