@@ -3,12 +3,17 @@
 The Markdown follows seed 000's scribe template: the incident's facts, then a table of
 time, activity, actor and details. Times are in the policy's zone; labels in the
 reader's language.
+
+Both formats treat every text as data (docs/security.md, "Exports"): a CSV cell that a
+spreadsheet would run as a formula starts with a quote, and the Markdown carries no HTML
+or link of its own making from what people typed, so a renderer cannot run a script.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -77,7 +82,7 @@ def export(
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(headings)
-        writer.writerows(rows)
+        writer.writerows([_csv_cell(value) for value in row] for row in rows)
         return out.getvalue()
     return _markdown(incident, policy, locale, now, headings, rows)
 
@@ -141,6 +146,35 @@ def _duration(delta: timedelta) -> str:
     return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"
 
 
+# OWASP's list of characters with which a spreadsheet starts a formula (or, tab and
+# carriage return, can be made to): a cell starting with one is prefixed with a quote.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+# A character reference (&lt; &#60; &#x3c; &colon;) would let a renderer decode typed text
+# into "<" or a hidden "javascript:", so its ampersand is escaped; "R&D" stays as it is.
+_REFERENCE = re.compile(r"&(?=#|[A-Za-z][A-Za-z0-9]*;)")
+# "javascript:" with any case and with blanks or control characters between its letters,
+# which browsers drop from a scheme.
+_SCRIPT_SCHEME = re.compile(
+    r"(" + r"[\s\x00-\x1f]*".join("javascript") + r"[\s\x00-\x1f]*):", re.IGNORECASE
+)
+
+
+def _csv_cell(value: str) -> str:
+    """One CSV cell a spreadsheet shows as text: a would-be formula gets a leading quote."""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
 def _cell(value: str) -> str:
-    """One table cell: pipes escaped, line breaks kept as <br> so rows stay rows."""
-    return value.replace("\\", "\\\\").replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
+    """One Markdown table cell holding typed text as text.
+
+    Backslashes, pipes and brackets are escaped (no cell split, no Markdown link or
+    image), so are HTML's <, > and character references; a "javascript:" scheme loses
+    its colon to an escape. Line breaks are kept as <br>, the only tag the export writes,
+    so rows stay rows.
+    """
+    text = value.replace("\\", "\\\\").replace("|", "\\|")
+    text = text.replace("[", "\\[").replace("]", "\\]")
+    text = _REFERENCE.sub("&amp;", text).replace("<", "&lt;").replace(">", "&gt;")
+    text = _SCRIPT_SCHEME.sub(r"\1\\:", text)
+    return text.replace("\r", "").replace("\n", "<br>")
