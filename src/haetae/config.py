@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     ingest_client_rate_limit: str = Field(
         default="12000/minute", alias="INGEST_RATE_LIMIT_PER_CLIENT"
     )
+    # Wrong or missing ingest tokens per client address: a guesser is throttled without a
+    # database read per guess, and senders with good tokens never count against it.
+    ingest_auth_failure_limit: str = Field(default="30/minute", alias="INGEST_AUTH_FAILURE_LIMIT")
     # The worker (escalation steps, reminders, notification delivery).
     engine_senders: int = Field(default=16, alias="ENGINE_SENDERS", gt=0, le=256)
     engine_lease_seconds: float = Field(default=30.0, alias="ENGINE_LEASE_SECONDS", gt=0)

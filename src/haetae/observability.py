@@ -55,6 +55,20 @@ def configure_logging(level: str) -> None:
         logging.getLogger(name).propagate = name != "uvicorn.access"
 
 
+# Paths whose next segment is a secret (a one-use action link's token). Query strings, where
+# the iCal feeds and ingest senders may put theirs (?token=), are never logged at all.
+_SECRET_PATHS = ("/act/",)
+REDACTED = "***"
+
+
+def redacted_path(path: str) -> str:
+    """The path as it may be logged: a secret segment replaced by `***`."""
+    for prefix in _SECRET_PATHS:
+        if path.startswith(prefix):
+            return prefix + REDACTED
+    return path
+
+
 ROUTE_KEY = "haetae.matched_route"
 # On every answer: no framing of the console by other sites (clickjacking), no content
 # sniffing, and no incident URLs leaking to other sites in the Referer header.
@@ -165,7 +179,7 @@ class OperationsMiddleware:
         except Exception:
             # Handled here rather than by an app-level handler so that the log line and the
             # answer still carry the request id.
-            log.exception("unhandled error", extra={"f_path": scope["path"]})
+            log.exception("unhandled error", extra={"f_path": redacted_path(scope["path"])})
             if status["started"]:
                 raise
             await _send_error(
@@ -179,7 +193,7 @@ class OperationsMiddleware:
                 log.info(
                     "%s %s %s",
                     scope["method"],
-                    scope["path"],
+                    redacted_path(scope["path"]),
                     status["code"],
                     extra={
                         "f_status": status["code"],

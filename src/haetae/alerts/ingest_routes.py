@@ -46,11 +46,27 @@ def _presented_token(request: Request) -> str | None:
     return request.query_params.get("token") or None
 
 
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 async def _sender(request: Request, token: str | None) -> Sender:
+    # An address that has sent too many wrong tokens is refused before the token is looked
+    # up: guessing costs no database read (random tokens always miss the token cache).
+    limiter = request.app.state.limiter
+    client = _client(request)
+    wait = limiter.auth_blocked(client)
+    if wait is not None:
+        raise HaetaeError(
+            "RATE_LIMITED",
+            f"Too many wrong integration tokens from this address; retry in {int(wait)} s.",
+            retry_after=int(wait),
+        )
     # An unavailable database is a 503 (DatabaseUnavailable, from the session): senders
     # retry it, and nothing was accepted.
     sender = await request.app.state.tokens.lookup(token) if token else None
     if sender is None:
+        limiter.auth_failed(client)
         raise HaetaeError(
             "UNAUTHORIZED",
             "Give an integration's token as 'Authorization: Bearer <token>' or '?token='."
@@ -61,8 +77,7 @@ async def _sender(request: Request, token: str | None) -> Sender:
 
 
 def _limit(request: Request, sender: Sender) -> None:
-    client = request.client.host if request.client else "unknown"
-    wait = request.app.state.limiter.hit(sender.name, client)
+    wait = request.app.state.limiter.hit(sender.name, _client(request))
     if wait is not None:  # whole seconds, at least 1
         raise HaetaeError(
             "RATE_LIMITED", f"Too many requests; retry in {int(wait)} s.", retry_after=int(wait)

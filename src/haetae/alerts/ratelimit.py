@@ -1,4 +1,4 @@
-"""The ingest rate limiter: one limit per integration, one per client address.
+"""The ingest rate limiter: per integration, per client address, and wrong tokens per address.
 
 Counters live in Redis when REDIS_URL is set, so that every worker process shares them,
 otherwise in this process's memory. A Redis that cannot be reached never stops ingest:
@@ -20,7 +20,8 @@ import logging
 import math
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
@@ -39,6 +40,7 @@ DEFAULT_BACKOFF_SECONDS = 5.0
 DEFAULT_REDIS_TIMEOUT = 0.25
 _KEY_PREFIX = "haetae"
 _REDIS_FAILURES = (StorageError, redis.RedisError, OSError)
+_T = TypeVar("_T")
 
 
 def _parse_limit(value: str, variable: str) -> RateLimitItem:
@@ -84,6 +86,9 @@ class IngestLimiter:
         )
         self.client_limit = _parse_limit(
             settings.ingest_client_rate_limit, "INGEST_RATE_LIMIT_PER_CLIENT"
+        )
+        self.auth_failure_limit = _parse_limit(
+            settings.ingest_auth_failure_limit, "INGEST_AUTH_FAILURE_LIMIT"
         )
         # Sign-in attempts per user name from one address, and per address (x 5): slows
         # password guessing without letting anyone lock an account out from elsewhere.
@@ -141,6 +146,17 @@ class IngestLimiter:
             )
         )
 
+    def auth_blocked(self, client: str) -> float | None:
+        """Whether `client` has used up its wrong tokens; None if not, else seconds to wait.
+
+        Only looks: a request with a good token costs nothing here.
+        """
+        return self._run(lambda limiter: self._test(limiter, self.auth_failure_limit, client))
+
+    def auth_failed(self, client: str) -> None:
+        """Count one ingest request from `client` with a wrong or missing token."""
+        self._run(lambda limiter: limiter.hit(self.auth_failure_limit, "auth-failure", client))
+
     def hit_login(self, username: str, client: str) -> float | None:
         """Count one sign-in attempt, like hit()."""
         return self._count(
@@ -151,17 +167,27 @@ class IngestLimiter:
         )
 
     def _count(self, checks: tuple[tuple[RateLimitItem, str, str], ...]) -> float | None:
+        return self._run(lambda limiter: self._hit(limiter, checks))
+
+    def _run(self, operation: Callable[[RateLimiter], _T]) -> _T:
+        """`operation` on Redis's counters, or on this process's when Redis is down."""
         limiter = self._redis
         if limiter is not None and time.monotonic() >= self._down_until:
             try:
-                wait = self._hit(limiter, checks)
+                result = operation(limiter)
             except _REDIS_FAILURES as exc:
                 self._failed(exc)
             else:
                 if self._reason is not None:
                     self._recovered()
-                return wait
-        return self._hit(self._memory, checks)
+                return result
+        return operation(self._memory)
+
+    def _test(self, limiter: RateLimiter, item: RateLimitItem, client: str) -> float | None:
+        if limiter.test(item, "auth-failure", client):
+            return None
+        reset_at = limiter.get_window_stats(item, "auth-failure", client).reset_time
+        return float(max(1, math.ceil(reset_at - time.time())))
 
     def _hit(
         self, limiter: RateLimiter, checks: tuple[tuple[RateLimitItem, str, str], ...]
