@@ -139,3 +139,17 @@ def test_the_limiter_blocks_an_address_after_its_failures_and_only_that_address(
         limiter.close()
         if redis_server is not None:
             redis_server.close()
+
+
+def test_a_sender_let_in_before_keeps_sending_while_its_address_is_blocked(
+    guarded: RunningServer,
+) -> None:
+    token = _integration(guarded.url)
+    with httpx.Client(base_url=guarded.url, timeout=30) as client:
+        good = {"Authorization": f"Bearer {token}"}
+        assert client.post("/ingest/generic", json=ALERT, headers=good).status_code == 202
+        for _ in range(FAILURES):
+            _guess(client)
+        assert _guess(client).status_code == 429  # the address is blocked for guesses
+        again = {**ALERT, "dedup_key": "disk-2"}
+        assert client.post("/ingest/generic", json=again, headers=good).status_code == 202

@@ -56,7 +56,9 @@ async def _sender(request: Request, token: str | None) -> Sender:
     limiter = request.app.state.limiter
     client = _client(request)
     wait = limiter.auth_blocked(client)
-    if wait is not None:
+    # A token that was good before is looked up as usual, so that a misconfigured or hostile
+    # neighbour behind the same address cannot lock a working sender out.
+    if wait is not None and not (token and request.app.state.tokens.was_valid(token)):
         raise HaetaeError(
             "RATE_LIMITED",
             f"Too many wrong integration tokens from this address; retry in {int(wait)} s.",

@@ -133,6 +133,13 @@ class TokenCache:
             self._entries[key] = (sender, now + self.ttl)
         return sender
 
+    def was_valid(self, token: str) -> bool:
+        """Whether this process has seen the token name a live integration (no database
+        read): a sender that was let in before is looked up again even while its address
+        is blocked for wrong tokens; a guess never was."""
+        entry = self._entries.get(digest(token))
+        return entry is not None and entry[0] is not None
+
     def _load(self, key: str) -> Sender | None:
         with self.database.session(write=False) as session:
             row = session.scalars(
