@@ -15,7 +15,7 @@ from haetae.db import Database
 from haetae.migrations import upgrade_to_head
 from haetae.notify import links
 from haetae.observability import redacted_path
-from tests.support.server import BOOTSTRAP_KEY, serve_env, serve_process
+from tests.support.server import BOOTSTRAP_KEY, logged_serve, serve_env
 
 JWT_SECRET = "k" * 40  # serve_env's
 
@@ -35,14 +35,7 @@ def test_the_servers_log_holds_no_secret_after_links_feeds_and_ingest(
     upgrade_to_head(fresh_database_url)
     log = tmp_path / "serve.log"
     env = serve_env(tmp_path / "data", DATABASE_URL=fresh_database_url, LOG_LEVEL="DEBUG")
-    with (
-        log.open("w") as stderr,
-        serve_process(env, stderr=stderr.fileno()) as (_proc, url),
-        httpx.Client(
-            base_url=url, headers={"Authorization": f"Bearer {BOOTSTRAP_KEY}"}, timeout=30
-        ) as api,
-        httpx.Client(base_url=url, timeout=30) as anon,
-    ):
+    with logged_serve(env, log) as (url, api), httpx.Client(base_url=url, timeout=30) as anon:
         body = {"title": "Checkout returns 502", "business_impact": "revenue", "user_impact": "all"}
         made = api.post("/api/v1/incidents", json=body)
         assert made.status_code == 201, made.text

@@ -31,7 +31,7 @@ from haetae.db import Database
 from haetae.migrations import upgrade_to_head
 from tests.conftest import BACKEND
 from tests.support.pg import PostgresCluster
-from tests.support.server import BOOTSTRAP_KEY, serve_env, serve_process
+from tests.support.server import logged_serve, serve_env
 from tests.support.webhook import WebhookReceiver
 
 IDEMPOTENCY = "X-Haetae-Idempotency-Key"
@@ -84,13 +84,7 @@ def haetae_serve(tmp_path: Path, **settings: str) -> Iterator[Haetae]:
         LOG_LEVEL="INFO",
         **settings,
     )
-    with (
-        log.open("w") as stderr,
-        serve_process(env, stderr=stderr.fileno()) as (_proc, url),
-        httpx.Client(
-            base_url=url, headers={"Authorization": f"Bearer {BOOTSTRAP_KEY}"}, timeout=30
-        ) as api,
-    ):
+    with logged_serve(env, log) as (url, api):
         yield Haetae(url, api, log)
 
 

@@ -106,3 +106,17 @@ def serve_process(
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+@contextmanager
+def logged_serve(env: dict[str, str], log: Path) -> Iterator[tuple[str, httpx.Client]]:
+    """A real `haetae serve` whose stderr (its JSON log) goes to `log`: its URL and an admin
+    client (the bootstrap API key) for it."""
+    with (
+        log.open("w") as stderr,
+        serve_process(env, stderr=stderr.fileno()) as (_proc, url),
+        httpx.Client(
+            base_url=url, headers={"Authorization": f"Bearer {BOOTSTRAP_KEY}"}, timeout=30
+        ) as api,
+    ):
+        yield url, api
