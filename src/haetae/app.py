@@ -22,6 +22,7 @@ from haetae.alerts.ingest_routes import router as ingest_router
 from haetae.alerts.integrations import TokenCache
 from haetae.alerts.ratelimit import IngestLimiter
 from haetae.alerts.writer import IngestWriter
+from haetae.auth.keys import KeyUse
 from haetae.config import Settings
 from haetae.db import Database, database_fault
 from haetae.errors import ERROR_CODES, HaetaeError, envelope, error_answer
@@ -82,6 +83,7 @@ def create_app(
     app.state.db = db
     app.state.metrics = Metrics()
     app.state.tokens = TokenCache(db)
+    app.state.key_use = KeyUse()
     app.state.limiter = IngestLimiter(settings)
     app.state.writer = IngestWriter(db, lambda: app.state.policy)
     app.add_middleware(

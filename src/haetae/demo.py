@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from haetae.alerts.integrations import Sender, create_integration
 from haetae.alerts.pipeline import Job, apply_jobs
 from haetae.alerts.senders import key_from, parse_alertmanager
+from haetae.auth import keys
 from haetae.auth import service as auth
 from haetae.auth.models import User
 from haetae.clock import utcnow
@@ -56,7 +57,7 @@ def seed_demo(db: Database, policy: Policy) -> list[str]:
             display_name="Read Only",
             now=now,
         )
-        _, key = auth.create_api_key(session, name="demo", role="admin", now=now)
+        _, key = keys.create_api_key(session, name="demo", role="admin", now=now)
         _demo_org(session, policy, now)
         if policy.impact_matrix is not None:
             _demo_incidents(session, policy, now)

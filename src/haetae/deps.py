@@ -7,10 +7,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from fastapi import Depends, Request
+from fastapi import BackgroundTasks, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from haetae.auth import keys
 from haetae.auth import service as auth
 from haetae.auth.service import Principal
 from haetae.clock import utcnow
@@ -59,7 +60,16 @@ def resolve_principal(request: Request, credential: str | None) -> Principal | N
             return auth.principal_for_token(
                 session, credential, secret=settings.jwt_secret or "", now=utcnow()
             )
-        return auth.principal_for_api_key(session, credential)
+        return keys.principal_for_api_key(session, credential, utcnow())
+
+
+def note_key_use(request: Request, principal: Principal, tasks: BackgroundTasks) -> None:
+    """Record an API key's use after the answer has gone, once a minute at most."""
+    if principal.key_id is None:
+        return
+    uses: keys.KeyUse = request.app.state.key_use
+    if uses.due(principal.key_id):
+        tasks.add_task(uses.record, request.app.state.db, principal.key_id, utcnow())
 
 
 # Declared so that the OpenAPI document (and /docs' Authorize button) knows the scheme.
@@ -68,16 +78,18 @@ _bearer_scheme = HTTPBearer(
 )
 
 
-def require(role: str) -> Callable[[Request], Context]:
+def require(role: str) -> Callable[..., Context]:
     """A dependency that admits callers with at least `role` (viewer < responder < admin)."""
 
     def dependency(
         request: Request,
+        tasks: BackgroundTasks,
         credentials: HTTPAuthorizationCredentials | None = Depends(_bearer_scheme),
     ) -> Context:
         principal = resolve_principal(request, credentials.credentials if credentials else None)
         if principal is None:
             raise HaetaeError("UNAUTHORIZED", "Send 'Authorization: Bearer <API key or token>'.")
+        note_key_use(request, principal, tasks)
         if not principal.allows(role):
             raise HaetaeError("FORBIDDEN", f"This needs the {role} role; you are {principal.role}.")
         state = request.app.state

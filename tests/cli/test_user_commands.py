@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from haetae.auth import keys
 from haetae.auth import service as auth
 from haetae.db import Database
 
@@ -37,7 +40,7 @@ def test_api_key_is_printed_once_and_works(haetae):
     db = Database(haetae.url)
     try:
         with db.session(write=False) as session:
-            principal = auth.principal_for_api_key(session, created["key"])
+            principal = keys.principal_for_api_key(session, created["key"], datetime.now(UTC))
     finally:
         db.dispose()
     assert principal is not None and (principal.name, principal.role) == ("apikey:ci", "viewer")

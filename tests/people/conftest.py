@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
+from haetae.auth import keys
 from haetae.auth import service as auth
 from haetae.clock import utcnow
 from haetae.db import Database
@@ -28,7 +29,7 @@ def as_user(server: RunningServer, db: Database) -> Iterator[AsUser]:
             user = auth.create_user(
                 session, username=username, password=None, role=role, now=utcnow(), **fields
             )
-            _, key = auth.create_api_key(
+            _, key = keys.create_api_key(
                 session, name=f"{username}-key", role=role, now=utcnow(), user=user
             )
         client = httpx.Client(

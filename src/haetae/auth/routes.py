@@ -7,6 +7,7 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 from sqlalchemy import select
 
+from haetae.auth import keys
 from haetae.auth import service as auth
 from haetae.auth.models import User
 from haetae.auth.schemas import ApiKeyCreated, ApiKeyIn, LoginIn, Me, TokenOut, UserIn, UserOut
@@ -60,5 +61,5 @@ def create_user(body: UserIn, ctx: Context = admin) -> UserOut:
 @router.post("/api-keys", status_code=201, response_model=ApiKeyCreated)
 def create_api_key(body: ApiKeyIn, ctx: Context = admin) -> ApiKeyCreated:
     with ctx.write() as session:
-        key, clear = auth.create_api_key(session, name=body.name, role=body.role, now=ctx.now())
+        key, clear = keys.create_api_key(session, name=body.name, role=body.role, now=ctx.now())
         return ApiKeyCreated(id=key.id, name=key.name, role=key.role, key=clear)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,12 +12,11 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from haetae.auth.models import ROLES, ApiKey, User
+from haetae.auth.models import ROLES, User
 from haetae.errors import HaetaeError
 from haetae.inputs import text_problem
 
 _hasher = PasswordHasher()
-KEY_PREFIX = "hk_"
 RANK = {role: rank for rank, role in enumerate(ROLES)}
 
 
@@ -31,6 +28,7 @@ class Principal:
     role: str
     via: str  # password | jwt | api_key | bootstrap_key
     locale: str = "en"
+    key_id: int | None = None  # the API key used, so its last use can be recorded
 
     def allows(self, needed: str) -> bool:
         return RANK[self.role] >= RANK[needed]
@@ -86,12 +84,45 @@ def create_user(
 
 
 def set_password(user: User, password: str) -> None:
-    """A new password (users made by `haetae apply` have none until one is set)."""
+    """A new password (users made by `haetae apply` have none until one is set). Every
+    login token and console session of the user ends with the old password."""
     if len(password) < 8:
         raise HaetaeError(
             "VALIDATION_ERROR", "password must be at least 8 characters.", field="password"
         )
     user.password_hash = _hasher.hash(password)
+    end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """Sign the user out everywhere: each login token (bearer or console cookie) carries the
+    token version it was issued under, and is refused once that no longer matches."""
+    user.token_version = (user.token_version or 0) + 1
+
+
+def set_active(user: User, active: bool) -> None:
+    """Deactivating ends the user's sessions; their API keys and action links stop working
+    while they are inactive, because each use checks the owner."""
+    if user.active and not active:
+        end_sessions(user)
+    user.active = active
+
+
+def set_role(user: User, role: str) -> None:
+    """The new role holds for every credential of the user from their next request: login
+    tokens read the role from here, and a user's API key is capped at it."""
+    _check_role(role)
+    user.role = role
+
+
+def check_password(user: User, password: str) -> bool:
+    """Whether `password` is the user's current one (to confirm a password change)."""
+    if not user.password_hash or text_problem(password):
+        return False
+    try:
+        return bool(_hasher.verify(user.password_hash, password))
+    except (VerifyMismatchError, InvalidHashError):
+        return False
 
 
 def authenticate_password(session: Session, username: str, password: str) -> User | None:
@@ -108,43 +139,6 @@ def authenticate_password(session: Session, username: str, password: str) -> Use
     return user
 
 
-def _digest(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def create_api_key(
-    session: Session, *, name: str, role: str, now: datetime, user: User | None = None
-) -> tuple[ApiKey, str]:
-    """A new key; the clear text is returned once and only its hash is stored."""
-    _check_role(role)
-    if not name.strip():
-        raise HaetaeError("VALIDATION_ERROR", "name must not be empty.", field="name")
-    clear = KEY_PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey(
-        name=name.strip(),
-        prefix=clear[:10],
-        key_hash=_digest(clear),
-        role=role,
-        user_id=user.id if user else None,
-        created_at=now,
-    )
-    session.add(key)
-    session.flush()
-    return key, clear
-
-
-def principal_for_api_key(session: Session, clear: str) -> Principal | None:
-    key = session.scalars(select(ApiKey).where(ApiKey.key_hash == _digest(clear))).first()
-    if key is None or key.revoked_at is not None:
-        return None
-    if key.user_id is not None:
-        user = session.get(User, key.user_id)
-        if user is None or not user.active:
-            return None
-        return Principal(user.username, key.role, "api_key", user.locale)
-    return Principal(f"apikey:{key.name}", key.role, "api_key")
-
-
 def bootstrap_principal(configured: str | None, presented: str) -> Principal | None:
     if configured and hmac.compare_digest(configured.encode(), presented.encode()):
         return Principal("admin", "admin", "bootstrap_key")
@@ -152,7 +146,13 @@ def bootstrap_principal(configured: str | None, presented: str) -> Principal | N
 
 
 def issue_token(user: User, *, secret: str, ttl: timedelta, now: datetime) -> str:
-    claims = {"sub": user.username, "role": user.role, "iat": now, "exp": now + ttl}
+    claims = {
+        "sub": user.username,
+        "role": user.role,
+        "ver": user.token_version or 0,
+        "iat": now,
+        "exp": now + ttl,
+    }
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
@@ -174,9 +174,19 @@ def principal_for_token(
     user = session.scalars(select(User).where(User.username == claims["sub"])).first()
     if user is None or not user.active:
         return None
+    # Logout, a password change, deactivation and "sign out everywhere" raise the version.
+    # Tokens from before versions existed carry none and count as version 0.
+    version = claims.get("ver", 0)
+    if not isinstance(version, int) or version != (user.token_version or 0):
+        return None
     # The role comes from the database, so a demotion takes effect at once.
     return Principal(user.username, user.role, "jwt", user.locale)
 
 
 def looks_like_jwt(value: str) -> bool:
-    return value.count(".") == 2 and not value.startswith(KEY_PREFIX)
+    return value.count(".") == 2 and not value.startswith("hk_")
+
+
+def capped(role: str, ceiling: str) -> str:
+    """The lower of two roles: what a key may do when its owner now holds `ceiling`."""
+    return role if RANK[role] <= RANK[ceiling] else ceiling

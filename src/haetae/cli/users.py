@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy import select
 
+from haetae.auth import keys
 from haetae.auth import service as auth
 from haetae.auth.models import User
 from haetae.auth.schemas import ApiKeyCreated, ApiKeyIn, UserIn, UserOut
@@ -152,7 +153,7 @@ def create_api_key(
             user = session.scalars(select(User).where(User.username == owner)).first()
             if user is None:
                 raise HaetaeError("NOT_FOUND", f"User '{owner}' does not exist.")
-        key, clear = auth.create_api_key(
+        key, clear = keys.create_api_key(
             session, name=data.name, role=data.role, now=now(), user=user
         )
         created = ApiKeyCreated(id=key.id, name=key.name, role=key.role, key=clear)
