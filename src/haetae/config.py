@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     api_key: str | None = Field(default=None, alias="API_KEY")
     jwt_secret: str | None = Field(default=None, alias="JWT_SECRET")
     jwt_ttl_minutes: int = Field(default=12 * 60, alias="JWT_TTL_MINUTES")
+    # Always mark the console's cookies Secure (else: when the request came over https).
+    cookie_secure: bool = Field(default=False, alias="COOKIE_SECURE")
     max_request_body_bytes: int = Field(default=1_048_576, alias="MAX_REQUEST_BODY_BYTES", gt=0)
     policy_file: Path | None = Field(default=None, alias="POLICY_FILE")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")

@@ -22,17 +22,13 @@ from haetae.web.console import (
     member_post,
     posted_form,
     safe_next,
+    secure_cookies,
     visitor,
 )
 from haetae.web.render import render
 
 router = APIRouter(include_in_schema=False)
 LANG_COOKIE_AGE = 365 * 24 * 3600
-
-
-def _secure(request: Request) -> bool:
-    # Secure cookies are dropped by browsers on plain http, which a loopback install uses.
-    return request.url.scheme == "https"
 
 
 def _login_page(
@@ -53,7 +49,7 @@ def _login_page(
         token,
         httponly=True,
         samesite="strict",
-        secure=_secure(console.request),
+        secure=secure_cookies(console.request),
         path="/login",
     )
     return response
@@ -112,7 +108,7 @@ def login(
         max_age=int(ttl.total_seconds()),
         httponly=True,
         samesite="strict",
-        secure=_secure(request),
+        secure=secure_cookies(request),
         path="/",
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
@@ -139,7 +135,7 @@ def switch_language(
         max_age=LANG_COOKIE_AGE,
         httponly=True,
         samesite="lax",
-        secure=_secure(request),
+        secure=secure_cookies(request),
         path="/",
     )
     return response

@@ -113,6 +113,14 @@ def csrf_token(secret: str, session_token: str) -> str:
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
+def secure_cookies(request: Request) -> bool:
+    """Whether the console's cookies get the Secure flag: always with COOKIE_SECURE, else
+    when the request came over https (a trusted proxy's X-Forwarded-Proto counts). A plain
+    http loopback install must not have them, because browsers drop Secure cookies there."""
+    settings: Settings = request.app.state.settings
+    return settings.cookie_secure or request.url.scheme == "https"
+
+
 def safe_next(value: str | None) -> str:
     """Only paths on this site, so ?next= cannot send someone elsewhere after login."""
     if not value or not value.startswith("/") or "\\" in value:
