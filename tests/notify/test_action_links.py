@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from haetae.auth import service as auth
+from haetae.auth.models import User
 from haetae.clock import clock, utcnow
 from haetae.db import Database
 from haetae.notify import links
@@ -100,6 +102,39 @@ def test_an_expired_link_is_gone_and_does_nothing(api, anon, db) -> None:
     assert "expired" in page.text
     assert anon.post(f"/act/{token}").status_code == 410
     assert incident(api, inc["id"])["acknowledged_at"] is None
+
+
+def _change_owner(db: Database, user_id: int, *, active: bool, role: str) -> None:
+    """What `PATCH /api/v1/users/{username}` and `haetae user deactivate` do."""
+    with db.session() as session:
+        user = session.get(User, user_id)
+        assert user is not None
+        auth.set_active(user, active)
+        auth.set_role(user, role)
+
+
+def test_a_deactivated_or_demoted_owners_link_does_not_act(api, anon, db) -> None:
+    inc = declare(api)
+    owner = responder(api)
+    acknowledge = issue(db, inc["id"], user_id=owner)
+    resolve = issue(db, inc["id"], action="resolve", user_id=owner)
+    _change_owner(db, owner, active=False, role="responder")
+    for token in (acknowledge, resolve):
+        page = anon.get(f"/act/{token}")
+        assert page.status_code == 403
+        assert "deactivated" in page.text
+        assert 'method="post"' not in page.text  # nothing offered to press
+        assert anon.post(f"/act/{token}").status_code == 403
+    assert incident(api, inc["id"])["acknowledged_at"] is None
+    assert incident(api, inc["id"])["status"] != "resolved"
+    # Reactivated but now only a viewer: still refused, as a viewer cannot acknowledge.
+    _change_owner(db, owner, active=True, role="viewer")
+    assert anon.post(f"/act/{acknowledge}").status_code == 403
+    assert incident(api, inc["id"])["acknowledged_at"] is None
+    # A responder again: the refusals did not use the link up.
+    _change_owner(db, owner, active=True, role="responder")
+    assert anon.post(f"/act/{acknowledge}").status_code == 200
+    assert incident(api, inc["id"])["acknowledged_at"] is not None
 
 
 def test_a_tampered_or_unknown_link_is_not_found(api, anon, db) -> None:

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 
 from haetae import i18n
 from haetae.auth.models import User
+from haetae.auth.service import RANK
 from haetae.errors import HaetaeError
 from haetae.i18n import N_
 from haetae.incidents import lifecycle, resolution, transitions
@@ -41,6 +42,9 @@ class _Found:
     user_locale: str | None
     expires_at: datetime
     used_at: datetime | None
+    # False once the person it was sent to is deactivated or now only a viewer: a link
+    # never acts with more than its owner currently may.
+    owner_may_act: bool = True
 
 
 def _incident_view(incident: Incident) -> dict[str, Any]:
@@ -65,6 +69,7 @@ def _read(console: Console, link: ActionLink, session: Any) -> _Found:
         user_locale=user.locale if user else None,
         expires_at=link.expires_at,
         used_at=link.used_at,
+        owner_may_act=user is None or (user.active and RANK[user.role] >= RANK["responder"]),
     )
 
 
@@ -121,6 +126,8 @@ def confirm_page(request: Request, token: str) -> HTMLResponse:
         return _page(console, "used", 409, found)
     if found.expires_at <= now:
         return _page(console, "expired", 410, found)
+    if not found.owner_may_act:
+        return _page(console, "revoked", 403, found)
     return _page(console, "confirm", 200, found, token=token)
 
 
@@ -151,6 +158,8 @@ def act(request: Request, token: str) -> HTMLResponse:
                 raise _Stop("used", 409)
             if links.expired(link, now=now):
                 raise _Stop("expired", 410)
+            if not found.owner_may_act:
+                raise _Stop("revoked", 403)
             if not links.use(session, link, now=now):
                 # Another click got there first (or it expired this instant).
                 raise _Stop("used", 409)
