@@ -8,10 +8,12 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
 from starlette.datastructures import FormData
 
 from haetae import i18n
 from haetae.auth import service as auth
+from haetae.auth.models import User
 from haetae.web.console import (
     CSRF_FIELD,
     LANG_COOKIE,
@@ -102,6 +104,14 @@ def login(
             console, next_path=next_path, username=username, error=message, status=401
         )
     response = RedirectResponse(next_path, status_code=303)
+    set_session_cookie(response, request, token)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+def set_session_cookie(response: Response, request: Request, token: str) -> None:
+    """The console's session cookie, the same after sign-in and after a password change."""
+    ttl = timedelta(minutes=request.app.state.settings.jwt_ttl_minutes)
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -111,15 +121,25 @@ def login(
         secure=secure_cookies(request),
         path="/",
     )
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+
+
+def signed_out() -> Response:
+    """Back to the sign-in page with the session cookie gone."""
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
     return response
 
 
 @router.post("/logout")
 def logout(posted: tuple[Console, FormData] = Depends(member_post)) -> Response:
-    response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
-    return response
+    """Ends every login token and console session of the user on the server, not just this
+    browser's cookie: a copied cookie or bearer token stops working too."""
+    console, _form = posted
+    with console.write() as session:
+        user = session.scalars(select(User).where(User.username == console.actor)).first()
+        if user is not None:
+            auth.end_sessions(user)
+    return signed_out()
 
 
 @router.get("/lang")

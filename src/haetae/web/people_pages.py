@@ -1,5 +1,6 @@
 """My profile in the console: time zone and language, contact methods (masked), their
-order, notification rules, and test notifications with their delivery state.
+order, notification rules, test notifications with their delivery state, my password, and
+signing out everywhere.
 
 Everything goes through `haetae.people.service` and `haetae.notify.outbox`, as the API
 does. A contact method's URL is shown masked; once saved it is never shown again.
@@ -8,16 +9,18 @@ does. A contact method's URL is shown masked; once saved it is never shown again
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 from zoneinfo import available_timezones
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from haetae import i18n
+from haetae.auth import service as auth
 from haetae.auth.models import User
 from haetae.errors import HaetaeError
 from haetae.i18n import N_
@@ -27,7 +30,15 @@ from haetae.oncall import ical
 from haetae.people import service as people
 from haetae.people.models import ContactMethod, NotificationRule
 from haetae.web.alerts_pages import base_url
-from haetae.web.console import Console, Refused, field, responder_post, signed_in
+from haetae.web.auth_pages import set_session_cookie, signed_out
+from haetae.web.console import (
+    Console,
+    Refused,
+    field,
+    member_post,
+    responder_post,
+    signed_in,
+)
 from haetae.web.forms import Failure
 from haetae.web.paging_panel import (
     NOTIFICATION_STATUSES,
@@ -56,6 +67,14 @@ RULE_TAKEN = N_("That rule already exists.")
 NO_METHOD = N_("You have no contact method %(id)s.")
 NO_RULE = N_("You have no notification rule %(id)s.")
 NO_TEST = N_("You have no test notification %(id)s.")
+PASSWORD_MIN = 8
+PASSWORD_MAX = 1000
+CURRENT_WRONG = N_("Your current password is not correct.")
+PASSWORD_SHORT = N_("The new password must have at least 8 characters.")
+PASSWORD_LONG = N_("The new password can have at most 1000 characters.")
+PASSWORD_MISMATCH = N_("The new password and its repetition differ.")
+PASSWORD_CHANGED = N_("Password changed; you were signed out everywhere else.")
+TOO_MANY_TRIES = N_("Too many attempts. Try again in %(seconds)s seconds.")
 
 
 @dataclass
@@ -92,6 +111,7 @@ def profile_page(
     failure: Failure | None = None,
     status: int = 200,
     fresh_feed: str | None = None,
+    notice: str | None = None,
 ) -> Response:
     with console.read() as session:
         user = _me(console, session)
@@ -115,6 +135,7 @@ def profile_page(
             statuses=NOTIFICATION_STATUSES,
             unsettled=UNSETTLED,
             fresh_feed=fresh_feed,
+            notice=notice,
         )
 
 
@@ -127,8 +148,67 @@ def _refused(console: Console, panel: str, messages: list[str], values: dict[str
 
 
 @router.get("/profile")
-def profile(console: Console = Depends(signed_in)) -> Response:
-    return profile_page(console)
+def profile(
+    console: Console = Depends(signed_in), changed: str = Query("", max_length=20)
+) -> Response:
+    # The redirect after a password change says so; the flag carries no secret.
+    notice = console.gettext(PASSWORD_CHANGED) if changed == "password" else None
+    return profile_page(console, notice=notice)
+
+
+@router.post("/profile/password")
+def change_password(posted: tuple[Console, FormData] = Depends(member_post)) -> Response:
+    """A new password after the current one: every other session and login token ends, and
+    this browser gets a fresh session cookie so it stays signed in."""
+    console, form = posted
+    current = str(form.get("current_password") or "")
+    new = str(form.get("new_password") or "")
+    repeat = str(form.get("repeat_password") or "")
+    request = console.request
+    # A stolen session must not become a way to guess the password: count like sign-ins.
+    client = request.client.host if request.client else "unknown"
+    wait = request.app.state.limiter.hit_login(console.actor, client)
+    if wait is not None:
+        message = console.gettext(TOO_MANY_TRIES) % {"seconds": int(wait)}
+        page = profile_page(console, failure=Failure("password", [message], {}), status=429)
+        page.headers["Retry-After"] = str(int(wait))
+        return page
+    messages = []
+    if len(new) < PASSWORD_MIN:
+        messages.append(console.gettext(PASSWORD_SHORT))
+    elif len(new) > PASSWORD_MAX:
+        messages.append(console.gettext(PASSWORD_LONG))
+    if new != repeat:
+        messages.append(console.gettext(PASSWORD_MISMATCH))
+    settings = console.settings
+    ttl = timedelta(minutes=settings.jwt_ttl_minutes)
+    token = None
+    with console.write() as session:
+        user = _me(console, session)
+        correct = auth.check_password(user, current)
+        if correct and not messages:
+            auth.set_password(user, new)
+            # Issued after the version went up, so this token is the one that still works.
+            token = auth.issue_token(
+                user, secret=settings.jwt_secret or "", ttl=ttl, now=console.now()
+            )
+    if not correct:
+        wrong = [console.gettext(CURRENT_WRONG)]
+        return profile_page(console, failure=Failure("password", wrong, {}), status=401)
+    if token is None:
+        return _refused(console, "password", messages, {})
+    response = RedirectResponse("/profile?changed=password#password", status_code=303)
+    set_session_cookie(response, request, token)
+    return response
+
+
+@router.post("/profile/sign-out")
+def sign_out_everywhere(posted: tuple[Console, FormData] = Depends(member_post)) -> Response:
+    """End every session and login token of mine, this browser's too."""
+    console, _form = posted
+    with console.write() as session:
+        auth.end_sessions(_me(console, session))
+    return signed_out()
 
 
 @router.post("/profile")

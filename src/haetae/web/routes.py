@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from haetae.web import (
+    access_pages,
     alerts_pages,
     auth_pages,
     declare,
@@ -43,6 +44,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(schedule_forms.router)
     app.include_router(escalation_pages.router)
     app.include_router(people_pages.router)
+    app.include_router(access_pages.router)
     app.add_exception_handler(LoginRequired, _login_required)  # type: ignore[arg-type]
     app.add_exception_handler(Refused, _refused)  # type: ignore[arg-type]
 
