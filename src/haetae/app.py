@@ -33,6 +33,7 @@ from haetae.migrations import upgrade_to_head
 from haetae.observability import Metrics, OperationsMiddleware, request_id_var, route_label
 from haetae.policy.loader import load_policy
 from haetae.policy.schema import Policy
+from haetae.proxy import TrustedProxies
 from haetae.web.console import visitor
 from haetae.web.render import render
 from haetae.worker import Worker, config_from
@@ -78,6 +79,7 @@ def create_app(
         redoc_url=None,
         dependencies=[Depends(_label_route)],
     )
+    app.proxies = TrustedProxies.from_setting(settings.trusted_proxies)
     app.state.settings = settings
     app.state.policy = policy
     app.state.db = db
@@ -131,8 +133,13 @@ class HaetaeApp(FastAPI):
     """
 
     ingest: ASGIApp | None = None
+    # Set from TRUSTED_PROXIES; applied before anything else, the ingest fast path included,
+    # so that rate limits, cookies and logs all see the real client and scheme.
+    proxies: TrustedProxies | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.proxies is not None and scope["type"] != "lifespan":
+            self.proxies.apply(scope)
         if (
             self.ingest is not None
             and scope["type"] == "http"

@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from haetae.proxy import parse_networks
+
 MIN_JWT_SECRET_BYTES = 32
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
@@ -26,6 +28,9 @@ class Settings(BaseSettings):
     jwt_ttl_minutes: int = Field(default=12 * 60, alias="JWT_TTL_MINUTES")
     # Always mark the console's cookies Secure (else: when the request came over https).
     cookie_secure: bool = Field(default=False, alias="COOKIE_SECURE")
+    # Reverse proxies (IPs/CIDRs, comma-separated) whose X-Forwarded-For and -Proto are
+    # believed; empty: nobody's. See haetae.proxy.
+    trusted_proxies: str = Field(default="", alias="TRUSTED_PROXIES")
     max_request_body_bytes: int = Field(default=1_048_576, alias="MAX_REQUEST_BODY_BYTES", gt=0)
     policy_file: Path | None = Field(default=None, alias="POLICY_FILE")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
@@ -93,6 +98,10 @@ class Settings(BaseSettings):
             )
         if self.api_key is not None and len(self.api_key) < 16:
             raise ConfigError("API_KEY must be at least 16 characters long.")
+        try:
+            parse_networks(self.trusted_proxies)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
 
 
 def load_settings(**overrides: object) -> Settings:
