@@ -9,8 +9,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -104,17 +103,9 @@ def create_app(
     from haetae.oncall.routes import feeds as ical_feeds
     from haetae.oncall.routes import router as oncall_router
     from haetae.web.routes import mount as mount_web
+    from haetae.web.swagger import router as swagger_router
 
-    @app.get("/docs", include_in_schema=False)
-    def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="Haetae API",
-            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
-            swagger_css_url="/static/swagger/swagger-ui.css",
-            swagger_favicon_url="/static/swagger/favicon-32x32.png",
-        )
-
+    app.include_router(swagger_router)
     app.include_router(health_router)
     app.include_router(ingest_router)
     app.include_router(api_router, prefix="/api/v1")
