@@ -34,7 +34,14 @@ class RunningServer:
 def start_server(app: FastAPI) -> RunningServer:
     port = free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        # As in `haetae serve`: only TRUSTED_PROXIES decides whose X-Forwarded-* count.
+        proxy_headers=False,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"haetae-{port}", daemon=True)
