@@ -185,9 +185,7 @@ def test_a_refused_password_change_says_why_and_ends_nothing(
         assert _bearer_works(server, _bearer(server, "robin"))
 
 
-def test_a_password_change_in_korean_says_so_in_korean(
-    server: RunningServer, db: Database
-) -> None:
+def test_a_password_change_in_korean_says_so_in_korean(server: RunningServer, db: Database) -> None:
     with console_for(server.url, db, "robin", locale="ko") as client:
         answer = client.post(
             "/profile/password",
