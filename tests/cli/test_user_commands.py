@@ -34,7 +34,8 @@ def test_user_created_with_password_from_stdin_can_log_in(haetae):
 
 def test_api_key_is_printed_once_and_works(haetae):
     created = haetae("apikey create ci --role viewer --json").json()
-    assert set(created) == {"id", "name", "role", "key"}
+    assert set(created) == {"id", "name", "role", "key", "prefix", "user", "expires_at"}
+    assert (created["prefix"], created["user"]) == (created["key"][:10], None)
     assert (created["name"], created["role"]) == ("ci", "viewer")
 
     db = Database(haetae.url)

@@ -1,8 +1,10 @@
-"""User and API key commands: the way in before anyone can log in to the API."""
+"""User and API key commands: the way in before anyone can log in to the API, and the way to
+take it back (deactivate, sign out everywhere, revoke)."""
 
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -10,11 +12,12 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from haetae.auth import keys
 from haetae.auth import service as auth
 from haetae.auth.models import User
-from haetae.auth.schemas import ApiKeyCreated, ApiKeyIn, UserIn, UserOut
+from haetae.auth.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut, UserIn, UserOut
 from haetae.cli.common import (
     EXIT_INVALID,
     JsonFlag,
@@ -22,12 +25,15 @@ from haetae.cli.common import (
     config_or_exit,
     console,
     fail,
+    local_time,
     now,
+    policy,
     print_json,
     say,
     transaction,
 )
 from haetae.errors import HaetaeError
+from haetae.policy.terms import parse_duration
 
 user_app = typer.Typer(
     help="People who log in to the API and the web console.", no_args_is_help=True
@@ -35,6 +41,7 @@ user_app = typer.Typer(
 apikey_app = typer.Typer(help="API keys for scripts and integrations.", no_args_is_help=True)
 
 RoleOption = Annotated[str, typer.Option("--role", help="viewer, responder or admin")]
+UsernameArg = Annotated[str, typer.Argument(metavar="USERNAME")]
 
 
 def register(app: typer.Typer) -> None:
@@ -105,7 +112,71 @@ def set_password(
     with transaction(config) as session:
         user = session.scalars(select(User).where(User.username == username)).one()
         auth.set_password(user, password)
-    say(f"password set for {username}")
+    say(f"password set for {username}; their login tokens and console sessions have ended")
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.scalars(select(User).where(User.username == username)).first()
+    if user is None:
+        raise HaetaeError("NOT_FOUND", f"User '{username}' does not exist.")
+    return user
+
+
+@user_app.command("deactivate")
+def deactivate_user(username: UsernameArg, json_: JsonFlag = False) -> None:
+    """Deactivate a user: signed out everywhere, their API keys and action links stop working
+    until they are activated again."""
+    config = config_or_exit()
+    with transaction(config) as session:
+        user = _user(session, username)
+        auth.set_active(user, False)
+        out = UserOut.model_validate(user)
+    if json_:
+        print_json(out)
+    else:
+        say(f"deactivated {username}; signed out everywhere, their API keys stop working")
+
+
+@user_app.command("activate")
+def activate_user(username: UsernameArg, json_: JsonFlag = False) -> None:
+    """Activate a deactivated user again (they sign in anew; their keys work again)."""
+    config = config_or_exit()
+    with transaction(config) as session:
+        user = _user(session, username)
+        auth.set_active(user, True)
+        out = UserOut.model_validate(user)
+    if json_:
+        print_json(out)
+    else:
+        say(f"activated {username}")
+
+
+@user_app.command("set-role")
+def set_role(
+    username: UsernameArg,
+    role: Annotated[str, typer.Argument(metavar="ROLE", help="viewer, responder or admin")],
+    json_: JsonFlag = False,
+) -> None:
+    """Change a user's role; it holds from their next request, for their API keys too."""
+    config = config_or_exit()
+    with transaction(config) as session:
+        user = _user(session, username)
+        auth.set_role(user, role)
+        out = UserOut.model_validate(user)
+    if json_:
+        print_json(out)
+    else:
+        say(f"{username} is now {role}")
+
+
+@user_app.command("sign-out")
+def sign_out(username: UsernameArg) -> None:
+    """Sign a user out everywhere: every login token and console session ends (API keys are
+    revoked with `haetae apikey revoke`)."""
+    config = config_or_exit()
+    with transaction(config) as session:
+        auth.end_sessions(_user(session, username))
+    say(f"signed {username} out everywhere")
 
 
 @user_app.command("list")
@@ -142,24 +213,130 @@ def create_api_key(
         str | None,
         typer.Option("--user", help="Act as this user (the timeline shows their name)."),
     ] = None,
+    expires: Annotated[
+        str | None,
+        typer.Option(
+            "--expires",
+            metavar="WHEN",
+            help="90d (days from now) or an ISO date or time such as 2027-03-01 (UTC).",
+        ),
+    ] = None,
     json_: JsonFlag = False,
 ) -> None:
     """Create an API key and print it once; only its hash is stored."""
     data = build(ApiKeyIn, name=name, role=role)
+    created_at = now()
+    expires_at = _expiry(expires, created_at) if expires is not None else None
     config = config_or_exit()
     with transaction(config) as session:
-        user = None
-        if owner is not None:
-            user = session.scalars(select(User).where(User.username == owner)).first()
-            if user is None:
-                raise HaetaeError("NOT_FOUND", f"User '{owner}' does not exist.")
+        user = _user(session, owner) if owner is not None else None
         key, clear = keys.create_api_key(
-            session, name=data.name, role=data.role, now=now(), user=user
+            session,
+            name=data.name,
+            role=data.role,
+            now=created_at,
+            user=user,
+            expires_at=expires_at,
         )
-        created = ApiKeyCreated(id=key.id, name=key.name, role=key.role, key=clear)
+        created = ApiKeyCreated(
+            id=key.id,
+            name=key.name,
+            role=key.role,
+            key=clear,
+            prefix=key.prefix,
+            user=owner,
+            expires_at=key.expires_at,
+        )
     if json_:
         print_json(created)
         return
     say(f"API key {created.name} ({created.role}); shown once, store it now:", err=True)
     # The key alone on stdout, so `KEY=$(haetae apikey create ci)` captures just the key.
     print(created.key)
+
+
+def _expiry(value: str, at: datetime) -> datetime:
+    """`90d` from `at`, or an ISO date (midnight) or time; naive means UTC."""
+    try:
+        return at + parse_duration(value)
+    except ValueError:
+        pass
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        fail(
+            f"--expires: '{value}' is neither a number of days like 90d nor an ISO date",
+            EXIT_INVALID,
+        )
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _role_shown(view: keys.KeyView) -> str:
+    if view.effective_role and view.effective_role != view.role:
+        return f"{view.role} -> {view.effective_role}"
+    return view.role
+
+
+@apikey_app.command("list")
+def list_api_keys(
+    owner: Annotated[str | None, typer.Option("--user", help="Only this user's keys.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Revoked keys too.")] = False,
+    json_: JsonFlag = False,
+) -> None:
+    """API keys, newest first, with their user, effective role, expiry, last use and state.
+    A key's secret is never shown again."""
+    config = config_or_exit()
+    pol = policy(config)
+    with transaction(config, write=False) as session:
+        user = _user(session, owner) if owner is not None else None
+        views = keys.list_keys(session, now=now(), owner=user, include_revoked=all_)
+    if json_:
+        print_json([ApiKeyOut.model_validate(v) for v in views])
+        return
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for column in (
+        "ID",
+        "NAME",
+        "PREFIX",
+        "USER",
+        "ROLE",
+        "CREATED",
+        "EXPIRES",
+        "LAST USED",
+        "STATE",
+    ):
+        table.add_column(column)
+    styles = {"active": "", "expired": "yellow", "revoked": "red"}
+    for view in views:
+        table.add_row(
+            str(view.id),
+            Text(view.name),
+            view.prefix,
+            Text(view.user or "-"),
+            _role_shown(view),
+            local_time(view.created_at, pol),
+            local_time(view.expires_at, pol),
+            local_time(view.last_used_at, pol),
+            Text(view.state, style=styles[view.state]),
+        )
+    console.print(table)
+
+
+@apikey_app.command("revoke")
+def revoke_api_key(
+    ref: Annotated[str, typer.Argument(metavar="ID_OR_PREFIX", help="e.g. 12 or hk_AbC1234")],
+    json_: JsonFlag = False,
+) -> None:
+    """Revoke a key: it gets 401 from its next request, in every server process."""
+    config = config_or_exit()
+    with transaction(config) as session:
+        key = keys.find_key(session, ref)
+        at = now()
+        changed = keys.revoke(key, now=at)
+        out = ApiKeyOut.model_validate(keys.view_of(session, key, at))
+    if json_:
+        print_json(out)
+    elif changed:
+        say(f"revoked API key {out.id} ({out.name}, {out.prefix})")
+    else:
+        say(f"API key {out.id} ({out.name}, {out.prefix}) was already revoked")

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from sqlalchemy.orm import Session
 
+from haetae.auth import accounts
 from haetae.auth.models import User
 from haetae.deps import Context, admin, responder, viewer
 from haetae.errors import HaetaeError
@@ -59,8 +60,12 @@ def rule_out(rule: NotificationRule, method: ContactMethod) -> NotificationRuleO
 
 @router.get("/users/{username}/profile", response_model=ProfileOut)
 def get_profile(username: Username, ctx: Context = viewer) -> ProfileOut:
+    """A viewer sees the e-mail address of nobody but themselves unless the policy's
+    `privacy.viewers_see_emails` is true."""
     with ctx.read() as session:
-        return ProfileOut.model_validate(people.get_user(session, username))
+        user = people.get_user(session, username)
+        email = accounts.shown_email(ctx.principal, ctx.policy, user)
+        return ProfileOut.model_validate(user).model_copy(update={"email": email})
 
 
 @router.patch("/users/{username}/profile", response_model=ProfileOut)

@@ -179,6 +179,14 @@ class Priority(_Strict):
     default_complexity: int = Field(default=1, ge=1, le=5)
 
 
+class Privacy(_Strict):
+    """What people may see of each other."""
+
+    # Viewers are often people outside the on-call team (or a wall screen's key); they see
+    # their own e-mail address only unless this is true.
+    viewers_see_emails: bool = False
+
+
 class Policy(_Strict):
     version: Literal[1] = 1
     name: str
@@ -192,6 +200,7 @@ class Policy(_Strict):
     priority: Priority = Field(default_factory=Priority)
     routing: Routing = Field(default_factory=Routing)
     escalation: EscalationSection = Field(default_factory=EscalationSection)
+    privacy: Privacy = Field(default_factory=Privacy)
 
     @field_validator("timezone")
     @classmethod
