@@ -8,6 +8,9 @@
     deepLinking: true,
     showExtensions: true,
     showCommonExtensions: true,
+    // No online validator badge: it would send the spec's URL to validator.swagger.io, which
+    // an air-gapped host cannot reach and the CSP's img-src refuses.
+    validatorUrl: null,
     presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset],
   });
 })();
