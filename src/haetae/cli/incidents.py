@@ -330,7 +330,12 @@ def ack(incident_id: IncidentId, as_: ActorOption = None, json_: JsonFlag = Fals
 
 def role(
     incident_id: IncidentId,
-    role_id: Annotated[str, typer.Argument(metavar="ROLE", help="A policy role, e.g. ic.")],
+    role_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="ROLE", help="A policy role's id or name, e.g. ic or 'Incident Commander'."
+        ),
+    ],
     assignee: Annotated[str, typer.Argument(metavar="ASSIGNEE")],
     as_: ActorOption = None,
     json_: JsonFlag = False,
@@ -353,7 +358,7 @@ def role(
     if json_:
         print_json(assignment)
     else:
-        say(f"{incident_id}: {role_id} is {assignment.assignee}")
+        say(f"{incident_id}: {assignment.role} is {assignment.assignee}")
 
 
 def decide(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from haetae.errors import HaetaeError
 from haetae.incidents import service
 from haetae.incidents.models import RoleAssignment
+from haetae.policy import lookup
 from haetae.policy.schema import Policy
 from haetae.policy.terms import localized
 from haetae.timeline import service as timeline
@@ -44,10 +45,9 @@ def assign_role(
     actor: str,
     now: datetime,
 ) -> RoleAssignment:
-    """Assign a role; if someone holds it, this is a hand-over and their assignment ends."""
-    if policy.role(role) is None:
-        known = ", ".join(r.id for r in policy.roles)
-        raise HaetaeError("UNKNOWN_ROLE", f"Role '{role}' is not one of: {known}.")
+    """Assign a role (by id or display name); if someone holds it, this is a hand-over and
+    their assignment ends."""
+    role = role_id(policy, role)
     incident = service.get_incident(session, incident_id, for_update=True)
     service.require_open(incident)
     holder = _holder(session, incident_id, role)
@@ -88,6 +88,11 @@ def assign_role(
     return assignment
 
 
+def role_id(policy: Policy, given: str) -> str:
+    """The policy's id for a role given by its id or its display name (any language, case)."""
+    return lookup.resolve(policy.roles, given, what="role", code="UNKNOWN_ROLE", field="role")
+
+
 def _holder(session: Session, incident_id: str, role: str) -> RoleAssignment | None:
     """The current assignment of a role, if anyone holds it."""
     return session.scalars(
@@ -100,8 +105,18 @@ def _holder(session: Session, incident_id: str, role: str) -> RoleAssignment | N
 
 
 def unassign_role(
-    session: Session, incident_id: str, *, role: str, actor: str, now: datetime
+    session: Session,
+    incident_id: str,
+    *,
+    role: str,
+    actor: str,
+    now: datetime,
+    policy: Policy | None = None,
 ) -> None:
+    """End the role's assignment. With the policy, the role may be given by display name;
+    without it (the console's step-down, which posts the id), it must be the id."""
+    if policy is not None:
+        role = role_id(policy, role)
     incident = service.get_incident(session, incident_id, for_update=True)
     service.require_open(incident)
     holder = _holder(session, incident_id, role)

@@ -185,7 +185,9 @@ def assign_role(incident_id: str, role: str, body: RoleAssign, ctx: Context = re
 @router.delete("/{incident_id}/roles/{role}", status_code=204)
 def unassign_role(incident_id: str, role: str, ctx: Context = responder) -> Response:
     with ctx.write() as session:
-        roles.unassign_role(session, incident_id, role=role, actor=ctx.actor, now=ctx.now())
+        roles.unassign_role(
+            session, incident_id, role=role, actor=ctx.actor, now=ctx.now(), policy=ctx.policy
+        )
     return Response(status_code=204)
 
 

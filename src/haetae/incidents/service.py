@@ -16,6 +16,7 @@ from haetae.escalation import service as escalation
 from haetae.incidents import lifecycle
 from haetae.incidents.models import Incident, IncidentCounter
 from haetae.incidents.schemas import IncidentDeclare, IncidentPatch
+from haetae.policy import lookup
 from haetae.policy.schema import Policy
 from haetae.timeline import service as timeline
 
@@ -55,10 +56,10 @@ def classify(
     """The severity and where it came from: the explicit choice, else the impact matrix."""
     _check_impacts(policy, business_impact, user_impact)
     if severity:
-        if policy.severity(severity) is None:
-            known = ", ".join(s.id for s in policy.severities)
-            raise HaetaeError("UNKNOWN_SEVERITY", f"Severity '{severity}' is not one of: {known}.")
-        return severity, "explicit"
+        found_id = lookup.resolve(
+            policy.severities, severity, what="severity", code="UNKNOWN_SEVERITY", field="severity"
+        )
+        return found_id, "explicit"
     if business_impact and user_impact:
         found = policy.classify(business_impact, user_impact)
         if found:
@@ -104,14 +105,14 @@ def priority_score(policy: Policy, incident: Incident) -> float:
     return round(score / max(incident.complexity, 1), 2)
 
 
-def _check_category(policy: Policy, category: str | None) -> None:
-    ids = [c.id for c in policy.categories]
-    if category is not None and ids and category not in ids:
-        raise HaetaeError(
-            "VALIDATION_ERROR",
-            f"category '{category}' is not one of: {', '.join(ids)}.",
-            field="category",
-        )
+def _category(policy: Policy, category: str | None) -> str | None:
+    """The policy's id for the category given (by id or display name); any text when the
+    policy lists no categories."""
+    if category is None or not policy.categories:
+        return category
+    return lookup.resolve(
+        policy.categories, category, what="category", code="VALIDATION_ERROR", field="category"
+    )
 
 
 def update_interval(policy: Policy, severity: str) -> timedelta | None:
@@ -136,7 +137,7 @@ def declare_incident(
         user_impact=data.user_impact,
         severity=data.severity,
     )
-    _check_category(policy, data.category)
+    category = _category(policy, data.category)
     started = data.started_at or now
     incident = Incident(
         title=data.title,
@@ -145,7 +146,7 @@ def declare_incident(
         severity=severity,
         severity_source=source,
         severity_reason=data.severity_reason if source == "explicit" else None,
-        category=data.category,
+        category=category,
         services=clean_list(data.services),
         tags=clean_list(data.tags),
         environment=data.environment,
@@ -268,7 +269,7 @@ def patch_incident(
     use_matrix = changes.pop("severity_from_matrix", False)
     _check_impacts(policy, changes.get("business_impact"), changes.get("user_impact"))
     if "category" in changes:
-        _check_category(policy, changes["category"])
+        changes["category"] = _category(policy, changes["category"])
     changed: dict[str, Any] = {}
     for field, value in changes.items():
         if field in ("services", "tags") and value is not None:
