@@ -195,7 +195,9 @@ def test_a_responder_sees_and_revokes_only_their_own_keys(server, api, people):
         for key in (other, service):
             r = rin.post(f"/api/v1/api-keys/{key['id']}/revoke")
             assert (r.status_code, error_code(r)) == (403, "FORBIDDEN")
-        assert rin.post("/api/v1/api-keys/999999/revoke").status_code == 404
+        for unknown in ("999999", "99999999999999999999", "\u00b2", "hk_nothing", "ci"):
+            r = rin.post(f"/api/v1/api-keys/{unknown}/revoke")
+            assert (r.status_code, error_code(r)) == (404, "NOT_FOUND"), unknown
         r = rin.post(f"/api/v1/api-keys/{own['prefix']}/revoke")
         assert r.status_code == 200, r.text
         assert (r.json()["state"], r.json()["effective_role"]) == ("revoked", None)

@@ -18,6 +18,7 @@ from haetae.auth.models import ApiKey, User
 from haetae.auth.service import RANK, Principal, _check_role, capped
 from haetae.db import Database
 from haetae.errors import HaetaeError
+from haetae.inputs import INT32_MAX
 
 log = logging.getLogger("haetae.auth")
 
@@ -158,8 +159,10 @@ def list_keys(
 def find_key(session: Session, ref: str | int) -> ApiKey:
     """A key by id, or by its shown prefix (`hk_AbC1234`) when that names just one."""
     key: ApiKey | None = None
-    if isinstance(ref, int) or ref.isdigit():
-        key = session.get(ApiKey, int(ref))
+    if isinstance(ref, int) or (ref.isascii() and ref.isdigit()):
+        number = int(ref)
+        # Beyond the id column's range PostgreSQL would refuse the query: no such key.
+        key = session.get(ApiKey, number) if 0 < number <= INT32_MAX else None
     elif ref.startswith(KEY_PREFIX):
         found = list(session.scalars(select(ApiKey).where(ApiKey.prefix == ref[:10]).limit(2)))
         if len(found) > 1:
