@@ -52,13 +52,15 @@ def test_roles_are_assigned_and_released_by_display_name(api):
     r = api.put(f"/api/v1/incidents/{inc}/roles/Incident Commander", json={"assignee": "minji"})
     assert r.status_code == 200, r.text
     assert r.json()["role"] == "ic"
-    r = api.put(f"/api/v1/incidents/{inc}/roles/{quote('기록 담당')}", json={"assignee": "jun"})
-    assert (r.status_code, r.json()["role"]) == (200, "scribe")
+    r = api.put(
+        f"/api/v1/incidents/{inc}/roles/{quote('커뮤니케이션 담당')}", json={"assignee": "jun"}
+    )
+    assert (r.status_code, r.json()["role"]) == (200, "comms_lead")
     # A hand-over by another spelling of the same role, not a second holder.
     r = api.put(f"/api/v1/incidents/{inc}/roles/IC", json={"assignee": "seo"})
     assert (r.status_code, r.json()["role"]) == (200, "ic")
-    assert api.get(f"/api/v1/incidents/{inc}").json()["roles"] == {"ic": "seo", "scribe": "jun"}
-    assert api.delete(f"/api/v1/incidents/{inc}/roles/SCRIBE").status_code == 204
+    assert api.get(f"/api/v1/incidents/{inc}").json()["roles"] == {"ic": "seo", "comms_lead": "jun"}
+    assert api.delete(f"/api/v1/incidents/{inc}/roles/COMMS_LEAD").status_code == 204
     assert api.get(f"/api/v1/incidents/{inc}").json()["roles"] == {"ic": "seo"}
 
 
@@ -66,7 +68,7 @@ def test_an_unknown_role_is_still_refused_with_unknown_role(api):
     inc = declare(api)["id"]
     r = api.put(f"/api/v1/incidents/{inc}/roles/janitor", json={"assignee": "x"})
     assert (r.status_code, error_code(r)) == (422, "UNKNOWN_ROLE")
-    assert "ic (Incident Commander / 장애 총괄 (IC))" in r.json()["error"]["message"]
+    assert "ic (Incident Commander / 장애 총괄)" in r.json()["error"]["message"]
     assert api.delete(f"/api/v1/incidents/{inc}/roles/janitor").status_code == 422
     assert api.get(f"/api/v1/incidents/{inc}").json()["roles"] == {}
 

@@ -14,11 +14,11 @@ def test_roles_are_assigned_and_handed_over_with_history(api):
     clock.freeze(T0)
     inc = declare(api)["id"]
     api.put(f"/api/v1/incidents/{inc}/roles/ic", json={"assignee": "minji"})
-    api.put(f"/api/v1/incidents/{inc}/roles/scribe", json={"assignee": "jun"})
+    api.put(f"/api/v1/incidents/{inc}/roles/comms_lead", json={"assignee": "jun"})
     clock.freeze(T0.replace(hour=3))
     r = api.put(f"/api/v1/incidents/{inc}/roles/ic", json={"assignee": "seo"})
     assert r.status_code == 200
-    assert api.get(f"/api/v1/incidents/{inc}").json()["roles"] == {"ic": "seo", "scribe": "jun"}
+    assert api.get(f"/api/v1/incidents/{inc}").json()["roles"] == {"ic": "seo", "comms_lead": "jun"}
     history = api.get(f"/api/v1/incidents/{inc}/roles").json()
     ic = [h for h in history if h["role"] == "ic"]
     assert [(h["assignee"], h["ended_at"]) for h in ic] == [
@@ -31,10 +31,21 @@ def test_roles_are_assigned_and_handed_over_with_history(api):
         if e["kind"] == "role_handed_over"
     ]
     assert handover[0]["data"] == {"role": "ic", "assignee": "seo", "previous": "minji"}
-    assert api.delete(f"/api/v1/incidents/{inc}/roles/scribe").status_code == 204
+    assert api.delete(f"/api/v1/incidents/{inc}/roles/comms_lead").status_code == 204
     assert api.get(f"/api/v1/incidents/{inc}").json()["roles"] == {"ic": "seo"}
     r = api.put(f"/api/v1/incidents/{inc}/roles/janitor", json={"assignee": "x"})
     assert (r.status_code, error_code(r)) == (422, "UNKNOWN_ROLE")
+
+
+def test_the_policy_lists_each_roles_responsibilities(api):
+    roles = {r["id"]: r for r in api.get("/api/v1/policy").json()["roles"]}
+    assert roles["comms_lead"]["name"] == {"en": "Communication Lead", "ko": "커뮤니케이션 담당"}
+    assert roles["comms_lead"]["description"]["ko"] == (
+        "내부/외부 공지, 이해관계자 커뮤니케이션, 타임라인 기록"
+    )
+    assert roles["tech_lead"]["description"]["en"] == (
+        "Directs the root-cause analysis, makes technical decisions, oversees the actions taken"
+    )
 
 
 def test_p1_updates_are_due_every_five_minutes_and_flagged_when_late(api):

@@ -193,7 +193,7 @@ def test_responder_declares_and_resolves_an_incident(
     expect(page.locator("html")).to_have_attribute("lang", "ko")
     expect(page.locator("#panel-timeline h2")).to_contain_text("타임라인")
     expect(page.locator("#panel-header .status")).to_have_text("해결됨")
-    expect(page.locator("#panel-roles")).to_contain_text("장애 총괄 (IC)")
+    expect(page.locator("#panel-roles")).to_contain_text("장애 총괄")
     expect(page.locator("#panel-header")).to_contain_text("KST")
     shot(page, "incident-ko")
     page.get_by_role("link", name="대시보드").click()

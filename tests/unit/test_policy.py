@@ -96,6 +96,49 @@ def test_the_default_targets_are_seed_001(
     assert (sev.update_interval.value if sev.update_interval else None) == interval
 
 
+# Seed 001, section 4.1 "역할 정의", its rows as the seed writes them (담당자 and bold left out).
+SEED_001_ROLES = """
+| 장애 총괄 | Incident Commander (IC) | 장애 대응 전체 지휘, 의사결정, 에스컬레이션 판단 |
+| 커뮤니케이션 담당 | Communication Lead | 내부/외부 공지, 이해관계자 커뮤니케이션, 타임라인 기록 |
+| 기술 리드 | Tech Lead | 원인 분석 지휘, 기술적 의사결정, 조치 수행 감독 |
+| 온콜 엔지니어 | On-call Engineer | 최초 대응, 초기 분석, 긴급 조치 수행 |
+| 운영 엔지니어 | Ops Engineer | 인프라 관련 조치, 모니터링, 로그 수집 |
+| DBA | Database Administrator | DB 관련 장애 분석 및 조치 |
+"""
+
+
+def test_the_default_roles_are_seed_001s_six_in_its_words(policy: Policy) -> None:
+    rows = [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in SEED_001_ROLES.strip().splitlines()
+    ]
+    # The seed writes the IC's abbreviation after the English name; here it is the role's id.
+    expected = [(ko, en.removesuffix(" (IC)"), duty) for ko, en, duty in rows]
+    assert [
+        (localized(r.name, "ko"), localized(r.name, "en"), localized(r.description, "ko"))
+        for r in policy.roles
+    ] == expected
+    assert [r.id for r in policy.roles] == [
+        "ic",
+        "comms_lead",
+        "tech_lead",
+        "oncall_engineer",
+        "ops_engineer",
+        "dba",
+    ]
+    assert all(localized(r.description, "en") for r in policy.roles)
+    # The Communication Lead also keeps the timeline: seed 001 has no scribe.
+    assert "timeline" in localized(policy.roles[1].description, "en")
+
+
+def test_p1_and_p2_require_the_war_rooms_members(policy: Policy) -> None:
+    # Seed 001, 4.3: "장애 등급 P1/P2 발생 시" ... "참여 필수: IC, Tech Lead, On-call Engineer".
+    for severity in ("P1", "P2"):
+        sev = policy.severity(severity)
+        assert sev is not None
+        assert sev.required_roles == ["ic", "tech_lead", "oncall_engineer"]
+
+
 def test_duration_targets_are_time_spans(policy: Policy) -> None:
     p1, p2 = policy.severity("P1"), policy.severity("P2")
     assert p1 is not None and p2 is not None
@@ -235,7 +278,16 @@ def test_seed_000_levels_and_cadence() -> None:
         ("Sev3", "30m", "next_business_day", "15m"),
     ]
     policy = load_policy_file(REPO / "policies" / "seed-000-sev0-3.yaml")
-    assert [r.id for r in policy.roles] == ["ic", "ops_lead", "comms_lead", "scribe", "liaison"]
+    # Seed 000 keeps its own five roles, named as its "초기 대응팀 구성" list names them (the
+    # default policy's are seed 001's).
+    assert [(r.id, localized(r.name, "en")) for r in policy.roles] == [
+        ("ic", "Incident Commander"),
+        ("ops_lead", "Operations Lead"),
+        ("comms_lead", "Communications Lead"),
+        ("scribe", "Scribe"),
+        ("liaison", "Liaison"),
+    ]
+    assert all(localized(r.description, "ko") for r in policy.roles)
     assert [c.id for c in policy.categories] == [
         "infrastructure",
         "application",

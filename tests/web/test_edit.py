@@ -181,7 +181,7 @@ def test_step_down_frees_the_role_and_shows_on_the_timeline(
     assert "alice stepped down as Incident Commander" in page
     assert f'action="{url}/roles/ic/step-down"' not in page
     alice.cookies.set("lang", "ko")
-    assert "alice 님이 장애 총괄 (IC) 역할에서 물러났습니다" in alice.get(url).text
+    assert "alice 님이 장애 총괄 역할에서 물러났습니다" in alice.get(url).text
 
     # Nobody holds it now: a second step-down is refused on the roles panel, not a 500.
     again = alice.post(
@@ -196,12 +196,12 @@ def test_step_down_frees_the_role_and_shows_on_the_timeline(
 def test_another_holder_can_be_relieved(alice: httpx.Client, api: httpx.Client) -> None:
     incident_id = declare(api)
     url = f"/incidents/{incident_id}"
-    assert api.put(f"/api/v1{url}/roles/scribe", json={"assignee": "bob"}).is_success
+    assert api.put(f"/api/v1{url}/roles/comms_lead", json={"assignee": "bob"}).is_success
     page = alice.get(url).text
-    assert 'aria-label="Relieve bob as Scribe"' in page
-    response = alice.post(f"{url}/roles/scribe/step-down", data={"csrf_token": csrf_from(page)})
+    assert 'aria-label="Relieve bob as Communication Lead"' in page
+    response = alice.post(f"{url}/roles/comms_lead/step-down", data={"csrf_token": csrf_from(page)})
     assert response.status_code == 303
-    assert "bob stepped down as Scribe" in alice.get(url).text
+    assert "bob stepped down as Communication Lead" in alice.get(url).text
 
 
 def test_closed_or_canceled_incident_shows_no_edit_form(

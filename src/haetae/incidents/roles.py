@@ -1,4 +1,4 @@
-"""Incident roles (IC, Ops lead, Comms lead, Scribe, Liaison): assign, hand over, step down."""
+"""Incident roles (the policy's, seed 001's six by default): assign, hand over, step down."""
 
 from __future__ import annotations
 
