@@ -130,7 +130,7 @@ def _page(
     """The plan's pages (added to `rows`), its timeline entry, and the next step."""
     escalation, incident, spec, index = plan.escalation, plan.incident, plan.spec, plan.index
     step = spec.steps[index]
-    first = index == 0 and escalation.loop_count == 0
+    kind = spec.message_kind(index, escalation.loop_count)
     note = localized(step.note, "en") if step.note else ""
     paged: list[str] = []
     problems = list(plan.problems)
@@ -142,7 +142,7 @@ def _page(
         rows += outbox.rows_for_user(
             user.id,
             targets[user.id],
-            kind="page" if first else "escalation",
+            kind=kind,
             idem_key=f"{base}:{escalation.loop_count}:{index}:u{user.id}",
             incident_id=incident.id,
             escalation_id=escalation.id,
@@ -153,6 +153,7 @@ def _page(
                 "step": index + 1,
                 "loop": escalation.loop_count,
                 "note": step.note,
+                "heading": spec.heading_of(index),
                 "step_due": escalation.due_at.isoformat(),  # lateness = handed - due
             },
         )

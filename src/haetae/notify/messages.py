@@ -22,6 +22,14 @@ from haetae.policy.terms import localized
 KINDS = ("page", "escalation", "update_reminder", "resolved", "handoff", "test", "bundle")
 # An SMS carries about this much; a short message is cut to it.
 SHORT_LIMIT = 300
+# Seed 000's escalation headings, by the name a policy gives them (policy/escalation.py).
+# The seed writes them in English, and Korean messages keep them as written.
+HEADINGS = {
+    "required": "⚠️ ESCALATION REQUIRED ⚠️",
+    "critical": "🚨 CRITICAL ESCALATION 🚨",
+    "external": "🔧 EXTERNAL SUPPORT REQUIRED 🔧",
+    "business": "💼 BUSINESS ESCALATION 💼",
+}
 
 
 @dataclass(frozen=True)
@@ -172,6 +180,7 @@ def render(
         "resolve_url": resolve_url or "",
         "recipient": recipient,
         "extra": _extra_view(extra, policy),
+        "heading": HEADINGS.get(str(extra.get("heading") or ""), HEADINGS["required"]),
         "checklist": [localized(item.text, lang) for item in policy.escalation.handoff_checklist],
         # Hand-over: who hands over to whom (extra "from"/"to", or "from_user"/"to_user").
         "from_name": str(extra.get("from") or extra.get("from_user") or ""),

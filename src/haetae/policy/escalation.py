@@ -14,6 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from haetae.policy.terms import ID_PATTERN, Text, parse_duration
 
+# An escalation message's heading, by seed 000's names for them: "⚠️ ESCALATION REQUIRED ⚠️"
+# (the default), "🚨 CRITICAL ESCALATION 🚨", "🔧 EXTERNAL SUPPORT REQUIRED 🔧" and
+# "💼 BUSINESS ESCALATION 💼" (notify/messages.py holds the words).
+Heading = Literal["required", "critical", "external", "business"]
 TARGET_KINDS = ("oncall", "schedule", "user", "team", "service_team", "role")
 
 
@@ -76,6 +80,8 @@ class Step(_Strict):
     wait: str = "15m"
     # Shown in the message, e.g. seed 001's "consider external expert support".
     note: Text = ""
+    # The escalation message's heading for this step; unset, the policy's heading.
+    heading: Heading | None = None
 
     @field_validator("wait")
     @classmethod
@@ -97,6 +103,9 @@ class EscalationPolicySpec(_Strict):
     repeat: int = Field(default=0, ge=0, le=20)
     # How long after the incident starts the first step runs (seed 001's P2 matrix: 15m).
     start_after: str = "0s"
+    # The heading of its escalation messages (seed 000's words). Setting one also makes its
+    # first step an escalation: Sev0's leadership page is "🚨 CRITICAL ESCALATION 🚨".
+    heading: Heading | None = None
     steps: list[Step] = Field(min_length=1)
 
     @field_validator("start_after")
@@ -108,6 +117,23 @@ class EscalationPolicySpec(_Strict):
     @property
     def start_delta(self) -> timedelta:
         return parse_duration(self.start_after)
+
+    def message_kind(self, index: int, loop: int) -> Literal["page", "escalation"]:
+        """The one rule for what a step sends. Only the first page of a declaration (the
+        first step, run at once, on the first pass, with no heading chosen) is a "page" with
+        the declaration template; a step after a delay, any later step, a repeat or a step
+        with a heading is an "escalation"."""
+        declares = (
+            index == 0
+            and loop == 0
+            and self.start_delta == timedelta(0)
+            and self.heading_of(index) is None
+        )
+        return "page" if declares else "escalation"
+
+    def heading_of(self, index: int) -> Heading | None:
+        """The heading the policy chose for the step (None: the default, "required")."""
+        return self.steps[index].heading or self.heading
 
 
 class ChecklistItem(_Strict):
