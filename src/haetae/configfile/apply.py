@@ -29,6 +29,7 @@ from haetae.configfile.schema import (
 from haetae.errors import HaetaeError
 from haetae.escalation import policies
 from haetae.escalation.models import EscalationPolicy
+from haetae.notify import channels
 from haetae.oncall import service as oncall
 from haetae.oncall.models import Schedule
 from haetae.people import service as people
@@ -249,7 +250,10 @@ def _user_form(user: UserSpec) -> dict[str, Any]:
         "active": user.active,
     }
     if user.contact_methods is not None:
-        form["contact_methods"] = [c.model_dump(mode="json") for c in user.contact_methods]
+        form["contact_methods"] = [
+            {**c.model_dump(mode="json"), "kind": channels.marked_kind(c.kind or "", c.url)}
+            for c in user.contact_methods
+        ]
     if user.notification_rules is not None:
         rules = {(r.contact, r.minutes) for r in user.notification_rules}
         form["notification_rules"] = sorted(
@@ -338,6 +342,7 @@ def _write_user(session: Session, spec: UserSpec, *, now: datetime) -> None:
                     url=contact.url,
                     position=position,
                     enabled=contact.enabled,
+                    kind=contact.kind,
                     now=now,
                 )
             else:
@@ -348,6 +353,7 @@ def _write_user(session: Session, spec: UserSpec, *, now: datetime) -> None:
                     url=contact.url,
                     position=position,
                     enabled=contact.enabled,
+                    kind=contact.kind or "auto",
                 )
         for gone in existing.values():
             people.delete_contact_method(session, gone)

@@ -18,6 +18,7 @@ from haetae.auth.models import User
 from haetae.configfile.schema import SECTIONS
 from haetae.escalation import policies
 from haetae.escalation.models import EscalationPolicy
+from haetae.notify import channels
 from haetae.oncall import service as oncall
 from haetae.oncall.models import Schedule
 from haetae.oncall.schemas import ScheduleSpec
@@ -47,7 +48,15 @@ def user_form(session: Session, user: User) -> dict[str, Any]:
         "locale": user.locale,
         "role": user.role,
         "active": user.active,
-        "contact_methods": [{"name": m.name, "url": m.url, "enabled": m.enabled} for m in methods],
+        "contact_methods": [
+            {
+                "name": m.name,
+                "url": m.url,
+                "enabled": m.enabled,
+                "kind": channels.marked_kind(m.kind, m.url),
+            }
+            for m in methods
+        ],
         "notification_rules": sorted(
             ({"contact": m.name, "after": minutes_text(r.delay_minutes)} for r, m in rules),
             key=rule_order,
@@ -173,7 +182,7 @@ def _tidy_policy(item: dict[str, Any]) -> dict[str, Any]:
 
 
 _USER_DEFAULTS = {"locale": "en", "role": "responder", "active": True}
-_CONTACT_DEFAULTS = {"enabled": True}
+_CONTACT_DEFAULTS = {"enabled": True, "kind": None}
 _TEAM_DEFAULTS = {"description": ""}
 _SERVICE_DEFAULTS = {"description": ""}
 _INTEGRATION_DEFAULTS = {"enabled": True}

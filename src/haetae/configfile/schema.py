@@ -23,7 +23,7 @@ from haetae.inputs import check_text
 from haetae.notify import delivery
 from haetae.oncall.schemas import ScheduleSpec, check_zone
 from haetae.people.schemas import ServiceSpec, TeamSpec
-from haetae.policy.escalation import EscalationPolicySpec
+from haetae.policy.escalation import Channel, EscalationPolicySpec
 from haetae.policy.loader import PolicyProblem, _line_of
 from haetae.policy.terms import ID_PATTERN, parse_duration
 
@@ -76,6 +76,9 @@ class ContactSpec(_Strict):
     name: str = Field(min_length=1, max_length=100)
     url: str = Field(min_length=3, max_length=4000, description="an Apprise URL")
     enabled: bool = True
+    # Marks a URL that cannot tell its kind (a voice gateway's webhook is a phone), for the
+    # escalation steps' `via`; left out, the URL says (notify/channels.py).
+    kind: Channel | None = None
 
     @field_validator("url")
     @classmethod

@@ -17,7 +17,7 @@ from haetae.escalation.models import Escalation
 from haetae.incidents import lifecycle
 from haetae.incidents.models import Incident
 from haetae.notify import outbox
-from haetae.policy.escalation import EscalationPolicySpec
+from haetae.policy.escalation import EscalationPolicySpec, Target
 from haetae.policy.schema import Policy
 from haetae.policy.terms import localized
 from haetae.timeline import service as timeline
@@ -82,6 +82,9 @@ class _Plan:
     index: int
     users: list[User]
     problems: list[str]
+    # By user id: the contact-method kinds the step's targets page them through (None:
+    # their own notification rules) and the Slack mention.
+    via: dict[int, tuple[set[str] | None, str | None]]
 
 
 def _run_steps(
@@ -90,7 +93,7 @@ def _run_steps(
     """Several steps in one go: their people's contact methods are read in one query and
     their pages inserted in one statement, each step as if it ran alone."""
     plans = [p for e in escalations if (p := _plan(session, policy, e, now=now)) is not None]
-    targets = outbox.targets_by_user(session, {u.id for p in plans for u in p.users})
+    targets = outbox.contacts_by_user(session, {u.id for p in plans for u in p.users})
     rows: list[dict[str, Any]] = []
     runs = [_page(session, plan, targets, rows, now=now) for plan in plans]
     outbox.insert_rows(session, rows)
@@ -111,18 +114,33 @@ def _plan(
     index = min(escalation.step_index, len(spec.steps) - 1)
     users: list[User] = []
     problems: list[str] = []
+    via: dict[int, tuple[set[str] | None, str | None]] = {}
     for target in spec.steps[index].notify:
         found, problem = recipients.resolve(session, policy, incident, target, now=now)
         if problem:
             problems.append(problem)
         users += found
-    return _Plan(escalation, incident, spec, index, users, problems)
+        for user in found:
+            via[user.id] = _channels(via.get(user.id), target)
+    return _Plan(escalation, incident, spec, index, users, problems, via)
+
+
+def _channels(
+    before: tuple[set[str] | None, str | None] | None, target: Target
+) -> tuple[set[str] | None, str | None]:
+    """A person named by several targets of a step: the kinds of all of them (any target
+    without `via` means their own rules), and the first mention."""
+    kinds: set[str] | None = set(target.via) if target.via else None
+    if before is None:
+        return kinds, str(target.mention) if target.mention else None
+    mention: str | None = before[1] or target.mention
+    return (None if before[0] is None or kinds is None else before[0] | kinds), mention
 
 
 def _page(
     session: Session,
     plan: _Plan,
-    targets: dict[int, list[outbox.Target]],
+    targets: dict[int, outbox.Contacts],
     rows: list[dict[str, Any]],
     *,
     now: datetime,
@@ -136,12 +154,13 @@ def _page(
     problems = list(plan.problems)
     base = f"esc:{escalation.id}:{escalation.started_at.timestamp():.0f}"
     for user in plan.users:
-        if not targets.get(user.id):
+        contacts = targets.get(user.id)
+        if contacts is None or not contacts.rules:
             problems.append(f"{user.username} has no contact method")
             continue
         rows += outbox.rows_for_user(
             user.id,
-            targets[user.id],
+            contacts.choose(*plan.via.get(user.id, (None, None))),
             kind=kind,
             idem_key=f"{base}:{escalation.loop_count}:{index}:u{user.id}",
             incident_id=incident.id,

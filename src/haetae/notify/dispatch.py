@@ -23,6 +23,7 @@ LINK_TTL = timedelta(hours=24)
 SUBJECT_MAX = 300
 # A bundle lists several incidents: one ack link would ack only one of them.
 LINKED_KINDS = ("page", "escalation")
+MENTIONS = ("channel", "here")
 
 
 def prepare(
@@ -91,8 +92,12 @@ def _prepare_one(
         recipient=(user.display_name or user.username) if user else "",
         extra=_extra(session, item, now=now),
     )
+    body = message.body
+    if item.data.get("mention") in MENTIONS:
+        # A step's `mention` (seed 003: Slack @channel, @here), on its own first line.
+        body = f"@{item.data['mention']}\n{body}"
     # The column's width: what is sent is what is kept, so a resend is identical.
-    item.subject, item.body = message.subject[:SUBJECT_MAX], message.body
+    item.subject, item.body = message.subject[:SUBJECT_MAX], body
     row = session.get(Notification, item.id)  # claimed in this session: no query
     if row is not None:
         row.subject, row.body = item.subject, item.body

@@ -14,6 +14,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
+from haetae.notify.channels import channel_of
 from haetae.notify.claims import (
     BACKOFF_FIRST,
     BACKOFF_MAX,
@@ -44,10 +45,12 @@ __all__ = [
     "THROTTLE_WINDOW",
     "Carried",
     "Claimed",
+    "Contacts",
     "Target",
     "cancel_for_incident",
     "claim",
     "complete",
+    "contacts_by_user",
     "enqueue_test",
     "give_back",
     "insert_rows",
@@ -67,6 +70,29 @@ class Target:
 
     contact_method_id: int
     delay_minutes: int
+    # "channel" or "here": the message to this (Slack) contact method starts with the mention.
+    mention: str | None = None
+
+
+@dataclass(frozen=True)
+class Contacts:
+    """How a person can be paged: their notification rules' targets, and their enabled
+    contact methods with the kind of channel each is (None: a kind `via` cannot name)."""
+
+    rules: list[Target]
+    methods: list[tuple[int, str | None]]
+
+    def choose(self, via: Iterable[str] | None, mention: str | None = None) -> list[Target]:
+        """A step's targets for the person: every contact method of a kind in `via`, at
+        once; without `via`, or when the person has none of those kinds, their own rules.
+        A mention goes only to Slack contact methods."""
+        kinds = set(via or ())
+        chosen = [
+            Target(cm, 0, mention if kind == "slack" else None)
+            for cm, kind in self.methods
+            if kind in kinds
+        ]
+        return chosen or self.rules
 
 
 def targets_for(session: Session, user_id: int) -> list[Target]:
@@ -76,13 +102,24 @@ def targets_for(session: Session, user_id: int) -> list[Target]:
 
 
 def targets_by_user(session: Session, user_ids: Iterable[int]) -> dict[int, list[Target]]:
-    """targets_for of several users in one query (a rule always names one of its owner's
-    contact methods)."""
+    """targets_for of several users in one query."""
+    return {user_id: found.rules for user_id, found in contacts_by_user(session, user_ids).items()}
+
+
+def contacts_by_user(session: Session, user_ids: Iterable[int]) -> dict[int, Contacts]:
+    """Several users' Contacts in one query (a rule always names one of its owner's contact
+    methods)."""
     ids = set(user_ids)
     if not ids:
         return {}
     rows = session.execute(
-        select(ContactMethod.user_id, ContactMethod.id, NotificationRule.delay_minutes)
+        select(
+            ContactMethod.user_id,
+            ContactMethod.id,
+            NotificationRule.delay_minutes,
+            ContactMethod.kind,
+            ContactMethod.url,
+        )
         .outerjoin(
             NotificationRule,
             (NotificationRule.contact_method_id == ContactMethod.id)
@@ -92,13 +129,19 @@ def targets_by_user(session: Session, user_ids: Iterable[int]) -> dict[int, list
         .order_by(NotificationRule.delay_minutes, ContactMethod.position, ContactMethod.id)
     ).all()
     methods: dict[int, list[tuple[int, int | None]]] = defaultdict(list)
-    for owner, cm, delay in rows:
+    kinds: dict[int, str | None] = {}
+    for owner, cm, delay, kind, url in rows:
         methods[owner].append((cm, delay))
-    found: dict[int, list[Target]] = {}
+        if cm not in kinds:
+            kinds[cm] = channel_of(kind, url)
+    found: dict[int, Contacts] = {}
     for user_id in ids:
         mine = methods.get(user_id, [])
         rules = [Target(cm, delay) for cm, delay in mine if delay is not None]
-        found[user_id] = rules or ([Target(mine[0][0], 0)] if mine else [])
+        found[user_id] = Contacts(
+            rules=rules or ([Target(mine[0][0], 0)] if mine else []),
+            methods=[(cm, kinds[cm]) for cm in dict.fromkeys(cm for cm, _ in mine)],
+        )
     return found
 
 
@@ -166,7 +209,7 @@ def rows_for_user(
             incident_id=incident_id,
             escalation_id=escalation_id,
             cancel_on=cancel_on,
-            data=data,
+            data={**(data or {}), "mention": t.mention} if t.mention else data,
         )
         for t in targets
     ]

@@ -45,6 +45,12 @@ class ContactMethodIn(Input):
     url: str = Field(min_length=3, max_length=4000, description="an Apprise URL")
     position: int | None = Field(default=None, ge=0, le=1000, description="default: last")
     enabled: bool = True
+    kind: str | None = Field(
+        default=None,
+        max_length=32,
+        description="mark it phone, sms, email, slack, chat or webhook when its URL cannot "
+        "tell (a step's `via` pages by kind); auto: from the URL",
+    )
 
 
 class ContactMethodPatch(Input):
@@ -52,6 +58,12 @@ class ContactMethodPatch(Input):
     url: str | None = Field(default=None, min_length=3, max_length=4000)
     position: int | None = Field(default=None, ge=0, le=1000)
     enabled: bool | None = None
+    kind: str | None = Field(
+        default=None,
+        max_length=32,
+        description="mark it phone, sms, email, slack, chat or webhook when its URL cannot "
+        "tell (a step's `via` pages by kind); auto: from the URL",
+    )
 
 
 class ContactMethodOut(BaseModel):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from haetae.auth.models import User
 from haetae.errors import HaetaeError
-from haetae.notify import delivery
+from haetae.notify import channels, delivery
 from haetae.oncall.schemas import check_zone
 from haetae.people.models import ContactMethod, NotificationRule
 from haetae.people.schemas import ContactMethodOut
@@ -105,6 +105,22 @@ def _url_kind(url: str) -> str:
         raise HaetaeError("VALIDATION_ERROR", f"url: {exc}", field="url") from None
 
 
+def _marked(kind: str | None, url: str) -> str:
+    """The `kind` column: the kind the contact method is marked with (phone, sms, email,
+    slack, chat, webhook; for a URL that cannot tell, e.g. a voice gateway's webhook), else
+    the URL's scheme."""
+    scheme = _url_kind(url)
+    if kind is None or kind == "auto":
+        return scheme
+    if kind not in channels.CHANNEL_KINDS:
+        raise HaetaeError(
+            "VALIDATION_ERROR",
+            f"kind must be auto or one of: {', '.join(channels.CHANNEL_KINDS)}.",
+            field="kind",
+        )
+    return kind
+
+
 def contact_methods(session: Session, user: User) -> list[ContactMethod]:
     """A user's contact methods in fallback order."""
     return list(
@@ -141,9 +157,11 @@ def add_contact_method(
     url: str,
     position: int | None = None,
     enabled: bool = True,
+    kind: str | None = None,
     now: datetime,
 ) -> ContactMethod:
-    kind = _url_kind(url)
+    """`kind` marks the contact method as a phone, sms ... (None or "auto": its URL says)."""
+    kind = _marked(kind, url)
     _name_taken(session, user, name)
     if position is None:
         last = session.scalar(
@@ -173,13 +191,19 @@ def update_contact_method(
     url: str | None = None,
     position: int | None = None,
     enabled: bool | None = None,
+    kind: str | None = None,
 ) -> ContactMethod:
+    """`kind`: None keeps the kind the method is marked with (if any), "auto" clears it."""
     if name is not None and name != method.name:
         _name_taken(session, user, name, but=method.id)
         method.name = name
+    if kind is None:
+        kind = channels.marked_kind(method.kind, method.url)
+    new_url = url if url is not None else method.url
+    kind = _marked(kind, new_url) if (kind or url is not None) else method.kind
     if url is not None and url != method.url:
-        method.kind = _url_kind(url)
         method.url = url
+    method.kind = kind
     if position is not None:
         method.position = position
     if enabled is not None:

@@ -19,6 +19,9 @@ from haetae.policy.terms import ID_PATTERN, Text, parse_duration
 # "💼 BUSINESS ESCALATION 💼" (notify/messages.py holds the words).
 Heading = Literal["required", "critical", "external", "business"]
 TARGET_KINDS = ("oncall", "schedule", "user", "team", "service_team", "role")
+# The kinds of contact method a step target can page through (`via`); notify/channels.py
+# says which Apprise URLs are which, and a contact method may be marked with one.
+Channel = Literal["phone", "sms", "email", "slack", "chat", "webhook"]
 
 
 class _Strict(BaseModel):
@@ -35,6 +38,11 @@ class Target(_Strict):
     - `team: SLUG` (+ `members: all|leads`);
     - `service_team: all|leads`: the team owning the incident's services;
     - `role: ROLE_ID`: whoever holds that incident role (the IC, ...).
+
+    `via: [phone, sms, slack]` pages each person at once on every contact method of those
+    kinds they have; a person with none of them is paged by their own notification rules.
+    `mention: channel|here` starts the message to a Slack contact method with "@channel" or
+    "@here" (seed 003: Critical to Slack @channel, Major to Slack @here).
     """
 
     oncall: str | None = None
@@ -45,6 +53,8 @@ class Target(_Strict):
     members: Literal["all", "leads"] = "all"
     service_team: Literal["all", "leads"] | None = None
     role: str | None = None
+    via: list[Channel] | None = Field(default=None, min_length=1)
+    mention: Literal["channel", "here"] | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Target:
@@ -62,6 +72,10 @@ class Target(_Strict):
         return next(kind for kind in TARGET_KINDS if getattr(self, kind) is not None)
 
     def describe(self) -> str:
+        via = f" via {', '.join(self.via)}" if self.via else ""
+        return self._who() + via
+
+    def _who(self) -> str:
         kind = self.kind
         if kind == "oncall":
             return f"on-call ({self.oncall})"
