@@ -3,7 +3,7 @@ role and active changes, shared by the API and the console."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from haetae.auth import service as auth
@@ -33,9 +33,14 @@ def shown_email(principal: Principal, policy: Policy, user: User) -> str | None:
     return user.email if principal.name == user.username else None
 
 
-def _active_admins(session: Session) -> int:
-    query = select(func.count()).select_from(User).where(User.role == "admin", User.active)
-    return int(session.scalar(query) or 0)
+def _another_admin_remains(session: Session, user: User) -> bool:
+    """Whether an active admin other than `user` exists. Their rows are locked (PostgreSQL)
+    so that two admins demoting each other at the same moment cannot both pass; SQLite has
+    one writer at a time anyway."""
+    admins = session.scalars(
+        select(User.id).where(User.role == "admin", User.active.is_(True)).with_for_update()
+    )
+    return any(admin_id != user.id for admin_id in admins)
 
 
 def change_user(
@@ -46,16 +51,16 @@ def change_user(
     role: str | None = None,
     active: bool | None = None,
 ) -> None:
-    """Change a user's role or active state. An admin cannot demote or deactivate themselves
-    when they are the last active admin: nobody could sign in to undo it."""
+    """Change a user's role or active state (API and console). The last active admin cannot
+    be demoted or deactivated: nobody could sign in to undo it. The bootstrap API_KEY, and
+    `haetae user` on the server, are the way back in and are not held to this."""
     stays_admin = (role or user.role) == "admin" and (user.active if active is None else active)
     if (
         by.via != "bootstrap_key"
-        and by.name == user.username
         and user.role == "admin"
         and user.active
         and not stays_admin
-        and _active_admins(session) <= 1
+        and not _another_admin_remains(session, user)
     ):
         raise HaetaeError(
             "CONFLICT",

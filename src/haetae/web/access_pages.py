@@ -17,9 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from haetae.auth import keys
+from haetae.auth import accounts, keys
 from haetae.auth import service as auth
 from haetae.auth.models import ROLES, ApiKey, User
+from haetae.auth.service import Principal
 from haetae.errors import HaetaeError
 from haetae.i18n import N_
 from haetae.labels import ACCOUNT_ROLES
@@ -120,19 +121,6 @@ def _user(console: Console, session: Session, user_id: int) -> User:
     return user
 
 
-def _keeps_an_admin(session: Session, user: User, *, role: str, active: bool) -> bool:
-    """Whether some active admin is left once `user` has `role` and `active`.
-
-    The active admins' rows are locked (PostgreSQL) so that two admins demoting each other
-    at the same moment cannot both pass; SQLite has one writer at a time anyway."""
-    if role == "admin" and active:
-        return True
-    admins = session.scalars(
-        select(User.id).where(User.role == "admin", User.active.is_(True)).with_for_update()
-    )
-    return any(admin_id != user.id for admin_id in admins)
-
-
 def _after(console: Console, user: User, anchor: str) -> Response:
     # Acting on oneself can end one's own session or admin role: the home page then decides
     # where to go (sign-in, or the dashboard) instead of a 403 on this page.
@@ -141,8 +129,16 @@ def _after(console: Console, user: User, anchor: str) -> Response:
     return RedirectResponse(f"/access#{anchor}", status_code=303)
 
 
-def _last_admin(console: Console, user: User) -> Response:
-    message = console.gettext(LAST_ADMIN) % {"name": user.username}
+def _principal(console: Console) -> Principal:
+    assert console.principal is not None  # admin_post signed them in
+    return console.principal
+
+
+def _refusal(console: Console, refused: HaetaeError, username: str) -> Response:
+    """The one refusal of a role or active change: it would leave no active admin."""
+    if refused.code != "CONFLICT":
+        raise refused
+    message = console.gettext(LAST_ADMIN) % {"name": username}
     return access_page(console, failure=Failure("people", [message], {}), status=409)
 
 
@@ -165,13 +161,13 @@ def switch_active(
     """`active=0` deactivates (sessions end, keys and action links stop), `active=1` undoes."""
     console, form = posted
     active = field(form, "active") == "1"
-    with console.write() as session:
-        user = _user(console, session, user_id)
-        allowed = _keeps_an_admin(session, user, role=user.role, active=active)
-        if allowed:
-            auth.set_active(user, active)
-    if not allowed:
-        return _last_admin(console, user)
+    try:
+        with console.write() as session:
+            user = _user(console, session, user_id)
+            username = user.username  # the refusal rolls back and detaches the row
+            accounts.change_user(session, user, by=_principal(console), active=active)
+    except HaetaeError as refused:
+        return _refusal(console, refused, username)
     return _after(console, user, f"user-{user_id}")
 
 
@@ -183,13 +179,13 @@ def change_role(user_id: RowId, posted: tuple[Console, FormData] = Depends(admin
     if role not in ROLES:
         failure = Failure("people", [console.gettext(ROLE_UNKNOWN)], {})
         return access_page(console, failure=failure, status=422)
-    with console.write() as session:
-        user = _user(console, session, user_id)
-        allowed = _keeps_an_admin(session, user, role=role, active=user.active)
-        if allowed:
-            auth.set_role(user, role)
-    if not allowed:
-        return _last_admin(console, user)
+    try:
+        with console.write() as session:
+            user = _user(console, session, user_id)
+            username = user.username  # the refusal rolls back and detaches the row
+            accounts.change_user(session, user, by=_principal(console), role=role)
+    except HaetaeError as refused:
+        return _refusal(console, refused, username)
     return _after(console, user, f"user-{user_id}")
 
 
