@@ -171,7 +171,7 @@ def test_explicit_severity_can_be_handed_back_to_the_matrix(api):
 
 def test_a_closed_incident_cannot_be_edited(api):
     inc = declare(api, severity="P4", severity_reason="cosmetic")["id"]
-    api.post(f"/api/v1/incidents/{inc}/transitions", json={"to": "resolved"})
+    api.post(f"/api/v1/incidents/{inc}/transitions", json={"to": "resolved", "summary": "fixed"})
     api.post(f"/api/v1/incidents/{inc}/transitions", json={"to": "closed"})
     r = api.patch(f"/api/v1/incidents/{inc}", json={"title": "rewritten history"})
     assert (r.status_code, error_code(r)) == (409, "INVALID_TRANSITION")

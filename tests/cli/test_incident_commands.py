@@ -69,7 +69,7 @@ def test_work_an_incident_from_declaration_to_resolution(haetae):
     refused = haetae(f"transition {incident} closed", expect=EXIT_CONFLICT)
     assert "INVALID_TRANSITION" in refused.err
 
-    unmet = haetae(f"transition {incident} resolved", expect=EXIT_CONFLICT)
+    unmet = haetae(f"transition {incident} resolved --summary 'Failed over'", expect=EXIT_CONFLICT)
     assert "RESOLUTION_CONDITIONS_UNMET" in unmet.err
     for condition in ("ic_assigned", "core_functions_verified", "metrics_normal_30m"):
         assert f"- {condition}:" in unmet.err
@@ -84,7 +84,8 @@ def test_work_an_incident_from_declaration_to_resolution(haetae):
         "--alternative 'Wait for the primary' --reason 'Faster recovery'"
     )
     haetae(
-        f"transition {incident} resolved --override --reason 'metrics watched by hand' --as minji"
+        f"transition {incident} resolved --summary 'Failed over to the replica' "
+        "--override --reason 'metrics watched by hand' --as minji"
     )
 
     record = haetae(f"incidents show {incident} --json").json()

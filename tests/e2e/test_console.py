@@ -156,7 +156,14 @@ def test_responder_declares_and_resolves_an_incident(
     move_to(page, "Start investigating", "Investigating")
     move_to(page, "Cause identified", "Identified")
     move_to(page, "Fix in place, monitoring", "Monitoring")
+    # Resolving asks how it was resolved, and the incident's page then says it.
+    page.locator("#panel-status").get_by_label("How was it resolved?").fill(
+        "Rolled back the payment gateway release"
+    )
     move_to(page, "Resolve", "Resolved")
+    expect(page.locator("#panel-header .resolution-summary")).to_contain_text(
+        "Rolled back the payment gateway release"
+    )
     assert page.evaluate("window.__stillHere") is True
     kinds = page.locator("#panel-timeline .event").evaluate_all(
         "items => items.map(e => e.dataset.kind)"

@@ -213,7 +213,8 @@ def test_resolving_stops_everything_and_tells_who_was_paged(
     )
     assert checked.status_code == 200, checked.text
     response = api.post(
-        f"/api/v1/incidents/{incident_id}/transitions", json={"to": "resolved", "reason": "ok"}
+        f"/api/v1/incidents/{incident_id}/transitions",
+        json={"to": "resolved", "reason": "ok", "summary": "restarted"},
     )
     assert response.status_code == 200, response.text
     clock.advance(seconds=12)  # one message per 12 s to a contact method: the notice is next

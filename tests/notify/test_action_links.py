@@ -177,6 +177,7 @@ def test_resolve_blocked_by_conditions_says_why_and_keeps_the_link(api, anon, db
     assert done.status_code == 200, done.text
     after = incident(api, inc["id"])
     assert after["status"] == "resolved"
+    assert after["resolution_summary"] == "resolved from a page link"  # no form to ask how
     moves = [e for e in timeline(api, inc["id"]) if e["kind"] == "status_changed"]
     assert moves[-1]["actor"] == "jihoon (link)"
     assert "resolved from a page link" in moves[-1]["summary"]

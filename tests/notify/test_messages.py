@@ -158,10 +158,12 @@ def test_resolution_notice_says_how_long_it_took_and_has_no_action_links(policy:
         resolve_url=RESOLVE,
     )
     assert en.subject.startswith("[P1] Resolved: INC-20261121-007")
-    assert "Resolved: 2026-11-21 16:05 KST (after 1h 35m)" in en.body
+    assert "Resolved at: 2026-11-21 16:05 KST" in en.body
+    assert "Duration: 1h 35m" in en.body
     assert ACK not in en.body and RESOLVE not in en.body
     ko = render("resolved", incident=resolved, policy=policy, locale="ko", public_url=PUBLIC)
-    assert "해결 시각: 2026-11-21 16:05 KST (소요 1시간 35분)" in ko.body
+    assert "해결 시간: 2026-11-21 16:05 KST" in ko.body
+    assert "지속 시간: 1시간 35분" in ko.body
 
 
 def test_handoff_lists_the_policys_checklist(policy: Policy) -> None:

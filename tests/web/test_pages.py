@@ -310,7 +310,10 @@ def test_resolve_with_unmet_conditions_lists_them_and_offers_the_ic_an_override(
         == 303
     )
 
-    refused = alice.post(f"{url}/transitions", data={"csrf_token": token, "to": "resolved"})
+    refused = alice.post(
+        f"{url}/transitions",
+        data={"csrf_token": token, "to": "resolved", "summary": "Rolled back the release"},
+    )
     assert refused.status_code == 409
     assert "These resolution conditions are not met yet:" in refused.text
     assert "Core functions verified working" in refused.text
@@ -323,6 +326,7 @@ def test_resolve_with_unmet_conditions_lists_them_and_offers_the_ic_an_override(
             "to": "resolved",
             "override_conditions": "1",
             "reason": "Customer-facing impact is over",
+            "summary": "Rolled back the release",
         },
     )
     assert overridden.status_code == 303

@@ -264,11 +264,17 @@ def transition(
         bool,
         typer.Option("--override", help="IC only: resolve although conditions are unmet."),
     ] = False,
+    summary: Annotated[
+        str | None,
+        typer.Option("--summary", help="How it was resolved (required to resolve)."),
+    ] = None,
     as_: ActorOption = None,
     json_: JsonFlag = False,
 ) -> None:
     """Move an incident to another status (the lifecycle and the policy's conditions apply)."""
-    data = build(TransitionIn, to=status, reason=reason, override_conditions=override)
+    data = build(
+        TransitionIn, to=status, reason=reason, override_conditions=override, summary=summary
+    )
     config = config_or_exit()
     pol = policy(config)
     with transaction(config) as session:
@@ -283,6 +289,7 @@ def transition(
             actor=actor(as_),
             now=at,
             override_conditions=data.override_conditions,
+            summary=data.summary,
         )
         result = detail(session, pol, incident, at)
     if json_:

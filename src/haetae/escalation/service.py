@@ -14,9 +14,10 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from haetae import wakeup
+from haetae.auth.models import User
 from haetae.escalation import policies
 from haetae.escalation.models import Escalation
-from haetae.incidents.models import Incident
+from haetae.incidents.models import Incident, RoleAssignment
 from haetae.notify import outbox
 from haetae.policy.schema import Policy
 from haetae.timeline import service as timeline
@@ -148,7 +149,7 @@ def stop(session: Session, incident_id: str, *, reason: str, actor: str, now: da
             canceled=canceled,
         )
     if reason == "resolved":
-        for user_id in outbox.paged_users(session, incident_id):
+        for user_id in disbanded(session, incident_id):
             outbox.notify_user(
                 session,
                 user_id,
@@ -160,3 +161,19 @@ def stop(session: Session, incident_id: str, *, reason: str, actor: str, now: da
             )
         wakeup.request(session)
     return stopped
+
+
+def disbanded(session: Session, incident_id: str) -> list[int]:
+    """Who is told the incident is resolved (seed 000's "팀 해산"): everyone a page or an
+    escalation about it reached, and everyone holding one of its roles, once each."""
+    holders = session.scalars(
+        select(User.id)
+        .join(RoleAssignment, RoleAssignment.assignee == User.username)
+        .where(
+            RoleAssignment.incident_id == incident_id,
+            RoleAssignment.ended_at.is_(None),
+            User.active.is_(True),
+        )
+        .order_by(User.id)
+    )
+    return list(dict.fromkeys([*outbox.paged_users(session, incident_id), *holders]))

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from haetae.i18n import N_
+
 STATUSES = ("triage", "investigating", "identified", "monitoring", "resolved", "closed", "canceled")
 ACTIVE = ("triage", "investigating", "identified", "monitoring")
+# The resolution summary of an incident resolved from a page's action link, kept in English
+# and shown in the reader's language.
+RESOLVED_FROM_LINK = N_("resolved from a page link")
 
 ALLOWED: dict[str, frozenset[str]] = {
     "triage": frozenset({"investigating", "identified", "monitoring", "resolved", "canceled"}),

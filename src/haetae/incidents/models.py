@@ -50,6 +50,8 @@ class Incident(Base):
     next_update_due: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # The next_update_due a reminder was sent for: one reminder per missed update.
     update_reminded_for: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # How it was resolved, in the resolver's words (seed 000's "해결 방법"); None until then.
+    resolution_summary: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -147,6 +147,7 @@ def transition(incident_id: str, body: TransitionIn, ctx: Context = responder) -
             actor=ctx.actor,
             now=ctx.now(),
             override_conditions=body.override_conditions,
+            summary=body.summary,
         )
         return detail(session, ctx, incident)
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from haetae.incidents.lifecycle import STATUSES
 from haetae.inputs import Count, Input, Timestamp
@@ -94,6 +103,23 @@ class TransitionIn(Input):
         default=False,
         description="IC only: resolve although conditions are unmet (reason required)",
     )
+    # After `to`, so the check below sees it; validate_default so a missing one is checked.
+    summary: str | None = Field(
+        default=None,
+        max_length=2000,
+        validate_default=True,
+        description="How it was resolved (required when `to` is resolved); kept on the "
+        "incident as `resolution_summary` and sent in the resolution message",
+    )
+
+    @field_validator("summary")
+    @classmethod
+    def _summary_when_resolving(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Seed 000's resolution message says how it was resolved: resolving asks for it.
+        value = (value or "").strip() or None
+        if info.data.get("to") == "resolved" and value is None:
+            raise ValueError("say how it was resolved: a resolution summary is required")
+        return value
 
 
 class RoleAssign(Input):
@@ -167,6 +193,7 @@ class IncidentOut(_Out):
     closed_at: datetime | None
     canceled_at: datetime | None
     next_update_due: datetime | None
+    resolution_summary: str | None = None
     update_overdue: bool = False
     response_due_at: Timestamp | None = None
     recovery_due_at: Timestamp | None = None

@@ -42,9 +42,12 @@ def transition(
     now: datetime,
     override_conditions: bool = False,
     acknowledges: bool = True,
+    summary: str | None = None,
 ) -> Incident:
     """Move the incident. Leaving triage acknowledges it, unless `acknowledges` is False
-    (an automatic move, such as an integration's alerts resolving, is nobody's ack)."""
+    (an automatic move, such as an integration's alerts resolving, is nobody's ack).
+    `summary` says how it was resolved; the faces require it (TransitionIn), an automatic
+    move may have none."""
     incident = service.get_incident(session, incident_id, for_update=True)
     current = incident.status
     if not lifecycle.can_move(current, to):
@@ -78,6 +81,10 @@ def transition(
             )
     acknowledged_before = incident.acknowledged_at is not None
     _apply_status(policy, incident, to, now, acknowledges=acknowledges)
+    if to == "resolved":
+        incident.resolution_summary = summary
+    elif current == "resolved" and to != "closed":  # reopened: it is not resolved any more
+        incident.resolution_summary = None
     timeline.record(
         session,
         incident.id,
@@ -86,6 +93,7 @@ def transition(
         at=now,
         summary=f"{current} -> {to}" + (f": {reason}" if reason else ""),
         **{"from": current, "to": to, "reason": reason},
+        **({"resolution_summary": summary} if to == "resolved" and summary else {}),
     )
     if to in ("resolved", "closed", "canceled"):
         if current not in ("resolved", "closed", "canceled"):

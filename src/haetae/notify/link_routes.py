@@ -176,6 +176,7 @@ def act(request: Request, token: str) -> HTMLResponse:
                     reason=RESOLVE_REASON,
                     actor=actor,
                     now=now,
+                    summary=lifecycle.RESOLVED_FROM_LINK,
                 )
             found.incident = _incident_view(incident)
             state = "done"

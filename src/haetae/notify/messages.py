@@ -14,6 +14,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from haetae import i18n
+from haetae.incidents.lifecycle import RESOLVED_FROM_LINK
 from haetae.incidents.models import Incident
 from haetae.labels import STATUS_LABELS
 from haetae.policy.schema import Policy
@@ -132,6 +133,11 @@ def _incident_view(incident: Incident, policy: Policy, locale: str) -> dict[str,
         "acknowledged_at": _when(policy, incident.acknowledged_at),
         "resolved_at": _when(policy, incident.resolved_at),
         "next_update_due": _when(policy, incident.next_update_due),
+        "resolution_summary": (
+            i18n.gettext_for(locale, RESOLVED_FROM_LINK)
+            if incident.resolution_summary == RESOLVED_FROM_LINK
+            else (incident.resolution_summary or "").strip()
+        ),
         "duration": (
             _span((incident.resolved_at - incident.started_at).total_seconds(), locale)
             if incident.resolved_at is not None

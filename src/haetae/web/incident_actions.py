@@ -80,6 +80,7 @@ def transition(incident_id: str, posted: Posted = Depends(responder_post)) -> Re
                 "to": field(form, "to"),
                 "reason": field(form, "reason") or None,
                 "override_conditions": field(form, "override_conditions") == "1",
+                "summary": field(form, "summary") or None,
             }
         )
         transitions.transition(
@@ -91,6 +92,7 @@ def transition(incident_id: str, posted: Posted = Depends(responder_post)) -> Re
             actor=console.actor,
             now=console.now(),
             override_conditions=body.override_conditions,
+            summary=body.summary,
         )
 
     return act(console, incident_id, "status", form, run)

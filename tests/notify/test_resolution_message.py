@@ -1,0 +1,96 @@
+"""Seed 000's disbanding message ("✅ INCIDENT RESOLVED ✅") in English and Korean."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from haetae.incidents.lifecycle import RESOLVED_FROM_LINK
+from haetae.incidents.models import Incident
+from haetae.notify.messages import render
+from haetae.policy.schema import Policy
+
+PUBLIC = "https://haetae.example.com/"
+STARTED = datetime(2026, 11, 21, 5, 30, tzinfo=UTC)  # 14:30 in Seoul
+
+
+def resolved(summary: str | None) -> Incident:
+    return Incident(
+        id="INC-20261121-003",
+        title="Payments fail",
+        summary="",
+        status="resolved",
+        severity="P1",
+        services=["payments", "checkout"],
+        impact={"users": 1200, "features": ["card payments"]},
+        business_impact="revenue",
+        user_impact="all",
+        category=None,
+        declared_by="minji",
+        declared_at=STARTED,
+        started_at=STARTED,
+        detected_at=STARTED,
+        acknowledged_at=STARTED + timedelta(minutes=2),
+        resolved_at=STARTED + timedelta(minutes=47),
+        next_update_due=None,
+        resolution_summary=summary,
+    )
+
+
+def test_korean_disbanding_message_follows_seed_000(policy: Policy) -> None:
+    message = render(
+        "resolved",
+        incident=resolved("결제 게이트웨이 배포 롤백"),
+        policy=policy,
+        locale="ko",
+        public_url=PUBLIC,
+    )
+    lines = message.body.splitlines()
+    assert lines[0] == "✅ INCIDENT RESOLVED ✅"
+    for line in (
+        "서비스: payments, checkout",
+        "해결 시간: 2026-11-21 15:17 KST",
+        "지속 시간: 47분",
+        "해결 방법: 결제 게이트웨이 배포 롤백",
+        "영향 범위: 1200명 · card payments · 매출 직접 영향 · 전체",
+        "팀 해산 및 포스트모템 준비 시작",
+    ):
+        assert line in lines, (line, lines)
+
+
+def test_english_disbanding_message_says_the_same_in_english(policy: Policy) -> None:
+    message = render(
+        "resolved",
+        incident=resolved("Rolled back the payment gateway release"),
+        policy=policy,
+        locale="en",
+        public_url=PUBLIC,
+    )
+    lines = message.body.splitlines()
+    assert lines[0] == "✅ INCIDENT RESOLVED ✅"
+    for line in (
+        "Service: payments, checkout",
+        "Resolved at: 2026-11-21 15:17 KST",
+        "Duration: 47m",
+        "How it was resolved: Rolled back the payment gateway release",
+        "The response team stands down; post-mortem preparation begins.",
+    ):
+        assert line in lines, (line, lines)
+    assert any(line.startswith("Impact scope: 1200 users · card payments") for line in lines)
+    assert "팀 해산" not in message.body
+    assert message.subject == "[P1] Resolved: INC-20261121-003 Payments fail"
+
+
+def test_a_link_resolution_is_said_in_the_readers_language(policy: Policy) -> None:
+    incident = resolved(RESOLVED_FROM_LINK)
+    en = render("resolved", incident=incident, policy=policy, locale="en", public_url=PUBLIC)
+    ko = render("resolved", incident=incident, policy=policy, locale="ko", public_url=PUBLIC)
+    assert "How it was resolved: resolved from a page link" in en.body
+    assert "해결 방법: 알림의 링크로 해결함" in ko.body
+
+
+def test_without_a_summary_the_line_shows_a_dash(policy: Policy) -> None:
+    # An automatic resolve (an integration's alerts resolving) has no summary.
+    body = render(
+        "resolved", incident=resolved(None), policy=policy, locale="en", public_url=PUBLIC
+    ).body
+    assert "How it was resolved: —" in body
