@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from haetae.alerts.integrations import digest
 from haetae.alerts.models import Integration, RoutingRule
 from haetae.auth import service as auth
 from haetae.auth.models import User
@@ -119,7 +120,7 @@ def test_applying_creates_everything_the_file_describes(db: Database, policy: Po
         assert [s.id for s in chosen.specs] == ["sre-page", "p1-matrix"]
         token_hash = session.scalars(select(Integration.token_hash)).one()
         rule = session.scalars(select(RoutingRule)).one()
-    assert token_hash == auth._digest(result.tokens["prom"])
+    assert token_hash == digest(result.tokens["prom"])
     assert (rule.position, rule.definition["service"]) == (5, "api")
 
 
