@@ -236,6 +236,7 @@ def _demo_incidents(session: Session, policy: Policy, now: datetime) -> None:
         typo.id,
         to="resolved",
         reason="fixed in next release",
+        summary="Corrected the label text and released the settings page again.",
         actor="admin",
         now=now - timedelta(hours=20),
         override_conditions=False,
