@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from haetae.errors import HaetaeError
@@ -53,6 +54,12 @@ class Input(BaseModel):
         return check_text(value)
 
 
+class Strict(BaseModel):
+    """Base of the policy and config-file schemas: unknown keys refused, values frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
 # Integers that reach a column: PostgreSQL's `integer` is 32-bit and refuses more with an
 # error deep in the request (a 500); SQLite would store it. Bounded here, both answer 422.
 INT32_MAX = 2**31 - 1
@@ -60,6 +67,9 @@ Int32 = Annotated[int, Field(ge=-(2**31), le=INT32_MAX)]
 # A count kept inside a JSON column: the largest integer JavaScript reads exactly.
 JSON_INT_MAX = 2**53 - 1
 Count = Annotated[int, Field(ge=0, le=JSON_INT_MAX)]
+# A row id in a URL path: ids are 32-bit `integer` columns, so a larger number is a 422
+# rather than a driver error.
+RowId = Annotated[int, Path(ge=1, le=INT32_MAX)]
 
 
 def _to_utc(value: datetime) -> datetime:

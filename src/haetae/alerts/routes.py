@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -26,12 +24,10 @@ from haetae.alerts.schemas import (
 )
 from haetae.deps import Context, admin, viewer
 from haetae.errors import HaetaeError
+from haetae.inputs import RowId
 from haetae.policy.routing import severity_problems
 
 router = APIRouter(tags=["alerts"])
-
-# Ids are 32-bit integers in the database: a larger number is a 422, not a driver error.
-RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def base_url(request: Request) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -19,7 +19,7 @@ from ruamel.yaml.events import (
 )
 
 from haetae.alerts.schemas import IntegrationType, RoutingRuleIn
-from haetae.inputs import check_text
+from haetae.inputs import Strict, check_text
 from haetae.notify import delivery
 from haetae.oncall.schemas import ScheduleSpec, check_zone
 from haetae.people.schemas import ServiceSpec, TeamSpec
@@ -68,8 +68,10 @@ def field_name(loc: Loc) -> str:
     return text
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+class _Strict(Strict):
+    """A config file's values also lose surrounding whitespace."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
 
 
 class ContactSpec(_Strict):

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from haetae.auth.models import User
 from haetae.deps import Context, responder, viewer
 from haetae.errors import HaetaeError
-from haetae.inputs import Timestamp
+from haetae.inputs import RowId, Timestamp
 from haetae.oncall import handoffs as notes
 from haetae.oncall import ical
 from haetae.oncall import service as oncall
@@ -43,7 +43,6 @@ router = APIRouter(tags=["on-call"])
 feeds = APIRouter(tags=["on-call"])
 
 MAX_SPAN = timedelta(days=366)
-RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Slug = Annotated[str, Path(max_length=64)]
 
 

@@ -6,20 +6,16 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
-from haetae.inputs import Int32
+from haetae.inputs import Int32, Strict
 from haetae.policy.schema import WEEKDAYS, Weekday, check_zone
 from haetae.policy.terms import ID_PATTERN
 
 ROTATION_TYPES = ("daily", "weekly", "custom")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Restriction(_Strict):
+class Restriction(Strict):
     """A weekly window in the rotation's zone in which it is on call. `end` at or before
     `start` crosses midnight: seed 001's weekday nights are {days: [mon..fri],
     start: "18:00", end: "09:00"}."""
@@ -29,7 +25,7 @@ class Restriction(_Strict):
     end: time
 
 
-class RotationSpec(_Strict):
+class RotationSpec(Strict):
     name: str = Field(min_length=1, max_length=100)
     layer: str = Field(default="primary", pattern=ID_PATTERN, max_length=32)
     priority: Int32 = 0
@@ -75,7 +71,7 @@ class RotationSpec(_Strict):
         return self.shift_unit or "days"
 
 
-class OverrideSpec(_Strict):
+class OverrideSpec(Strict):
     layer: str = Field(default="primary", pattern=ID_PATTERN, max_length=32)
     user: str
     replaces: str | None = None  # only this person's shifts; None: the whole layer
@@ -92,7 +88,7 @@ class OverrideSpec(_Strict):
         return self
 
 
-class ScheduleSpec(_Strict):
+class ScheduleSpec(Strict):
     id: str = Field(pattern=ID_PATTERN, max_length=64)
     name: str = Field(default="", max_length=200)
     description: str = ""
@@ -156,7 +152,7 @@ class OnCallOut(BaseModel):
     until: datetime | None
 
 
-class HandoffIn(_Strict):
+class HandoffIn(Strict):
     layer: str = Field(default="primary", pattern=ID_PATTERN, max_length=32)
     # The hand-off the note is about; None: the latest one at or before now.
     shift_start: datetime | None = None

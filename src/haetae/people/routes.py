@@ -11,6 +11,7 @@ from haetae.auth import accounts
 from haetae.auth.models import User
 from haetae.deps import Context, admin, responder, viewer
 from haetae.errors import HaetaeError
+from haetae.inputs import RowId
 from haetae.notify import outbox
 from haetae.people import service as people
 from haetae.people import teams
@@ -33,7 +34,6 @@ from haetae.people.schemas import (
 
 router = APIRouter(tags=["people"])
 
-RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Username = Annotated[str, Path(min_length=1, max_length=64)]
 Slug = Annotated[str, Path(min_length=1, max_length=64)]
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from haetae.inputs import Strict
 from haetae.policy.terms import ID_PATTERN, Text, parse_duration
 
 # An escalation message's heading, by seed 000's names for them: "⚠️ ESCALATION REQUIRED ⚠️"
@@ -24,11 +25,7 @@ TARGET_KINDS = ("oncall", "schedule", "user", "team", "service_team", "role")
 Channel = Literal["phone", "sms", "email", "slack", "chat", "webhook"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Target(_Strict):
+class Target(Strict):
     """Exactly one of:
 
     - `oncall: primary`: the on-call (that layer) of the incident's services' schedules,
@@ -88,7 +85,7 @@ class Target(_Strict):
         return f"{kind} {getattr(self, kind)}"
 
 
-class Step(_Strict):
+class Step(Strict):
     notify: list[Target] = Field(min_length=1)
     # How long after this step the next one runs (ignored on the last step unless repeating).
     wait: str = "15m"
@@ -108,7 +105,7 @@ class Step(_Strict):
         return parse_duration(self.wait)
 
 
-class EscalationPolicySpec(_Strict):
+class EscalationPolicySpec(Strict):
     id: str = Field(pattern=ID_PATTERN)
     name: Text = ""
     description: Text = ""
@@ -150,12 +147,12 @@ class EscalationPolicySpec(_Strict):
         return self.steps[index].heading or self.heading
 
 
-class ChecklistItem(_Strict):
+class ChecklistItem(Strict):
     id: str = Field(pattern=ID_PATTERN)
     text: Text
 
 
-class EscalationSection(_Strict):
+class EscalationSection(Strict):
     """The policy file's escalation rules: policies and which run for each severity."""
 
     default_schedule: str = "oncall"

@@ -12,8 +12,9 @@ from datetime import timedelta
 from typing import Any, Literal
 
 import re2
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from haetae.inputs import Strict
 from haetae.policy.terms import parse_duration
 
 Action = Literal["declare", "attach", "record"]
@@ -59,11 +60,7 @@ def compile_regex(pattern: str) -> Any:
         raise ValueError(f"'{pattern}' is not a valid regular expression: {reason}") from None
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Matcher(_Strict):
+class Matcher(Strict):
     """One condition: a label (or an alert field) compared with a value.
 
     A missing label reads as the empty string, as in Prometheus matchers.
@@ -102,7 +99,7 @@ class Matcher(_Strict):
         return next(op for op in OPERATORS if self.operand(op) is not None)
 
 
-class Rule(_Strict):
+class Rule(Strict):
     name: str = Field(min_length=1, max_length=100)
     match: list[Matcher] = Field(default_factory=list, description="all must hold")
     action: Action = "declare"
@@ -148,7 +145,7 @@ class Rule(_Strict):
         return parse_duration(self.flap_window)
 
 
-class Routing(_Strict):
+class Routing(Strict):
     rules: list[Rule] = Field(default_factory=list)
     default: Rule = Field(
         default_factory=lambda: Rule(name="default"),

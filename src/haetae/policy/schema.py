@@ -7,13 +7,12 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     field_validator,
     model_validator,
 )
 
+from haetae.inputs import Strict
 from haetae.policy.escalation import EscalationSection
 from haetae.policy.routing import Routing, severity_problems
 from haetae.policy.terms import ID_PATTERN, Text, parse_duration
@@ -50,11 +49,7 @@ class PolicyReferenceError(ValueError):
         super().__init__("; ".join(message for _, message in problems))
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Target(_Strict):
+class Target(Strict):
     """A time target: a duration, or a named point (next business day, next release)."""
 
     value: str
@@ -85,7 +80,7 @@ class Target(_Strict):
         return None if self.value in SPECIAL_TARGETS else parse_duration(self.value)
 
 
-class ResolutionCondition(_Strict):
+class ResolutionCondition(Strict):
     id: str = Field(pattern=ID_PATTERN)
     text: Text
     # manual: a responder confirms it; roles_assigned: the roles are filled;
@@ -94,7 +89,7 @@ class ResolutionCondition(_Strict):
     roles: list[str] = Field(default_factory=list)
 
 
-class Severity(_Strict):
+class Severity(Strict):
     id: str = Field(pattern=ID_PATTERN)
     name: Text
     description: Text = ""
@@ -113,13 +108,13 @@ class Severity(_Strict):
         return value
 
 
-class ImpactLevel(_Strict):
+class ImpactLevel(Strict):
     id: str = Field(pattern=ID_PATTERN)
     name: Text
     weight: float = Field(gt=0)
 
 
-class ImpactMatrix(_Strict):
+class ImpactMatrix(Strict):
     """Rows are business-impact levels, columns user-impact levels, cells severities."""
 
     business_impact: list[ImpactLevel] = Field(min_length=1)
@@ -157,29 +152,29 @@ class ImpactMatrix(_Strict):
         return self
 
 
-class Role(_Strict):
+class Role(Strict):
     id: str = Field(pattern=ID_PATTERN)
     name: Text
     description: Text = ""
 
 
-class Category(_Strict):
+class Category(Strict):
     id: str = Field(pattern=ID_PATTERN)
     name: Text
 
 
-class BusinessHours(_Strict):
+class BusinessHours(Strict):
     days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]), min_length=1)
     start: time = time(9, 0)
 
 
-class Priority(_Strict):
+class Priority(Strict):
     """Seed 000: priority = (severity x business impact x user impact) / technical complexity."""
 
     default_complexity: int = Field(default=1, ge=1, le=5)
 
 
-class Privacy(_Strict):
+class Privacy(Strict):
     """What people may see of each other."""
 
     # Viewers are often people outside the on-call team (or a wall screen's key); they see
@@ -187,7 +182,7 @@ class Privacy(_Strict):
     viewers_see_emails: bool = False
 
 
-class Policy(_Strict):
+class Policy(Strict):
     version: Literal[1] = 1
     name: str
     description: Text = ""

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,6 +22,7 @@ from haetae.auth.models import ROLES, ApiKey, User
 from haetae.auth.service import Principal
 from haetae.errors import HaetaeError
 from haetae.i18n import N_
+from haetae.inputs import RowId
 from haetae.labels import ACCOUNT_ROLES
 from haetae.web.console import (
     Console,
@@ -36,7 +36,6 @@ from haetae.web.forms import Failure
 from haetae.web.render import render
 
 router = APIRouter(include_in_schema=False)
-RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 NAME_MAX = 100
 DAYS_MAX = 3650

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated
 from zoneinfo import available_timezones
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,6 +23,7 @@ from haetae.auth import service as auth
 from haetae.auth.models import User
 from haetae.errors import HaetaeError
 from haetae.i18n import N_
+from haetae.inputs import RowId
 from haetae.notify import outbox
 from haetae.notify.models import Notification
 from haetae.oncall import ical
@@ -49,8 +49,6 @@ from haetae.web.paging_panel import (
 from haetae.web.render import render
 
 router = APIRouter(include_in_schema=False)
-# Row ids in paths stay within a 32-bit integer, which every backend's column holds.
-RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 NAME_MAX = 100
 URL_MAX = 4000

@@ -8,11 +8,11 @@ the form that was posted and what was typed. Times typed are on the schedule's w
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ from starlette.datastructures import FormData
 
 from haetae.errors import HaetaeError
 from haetae.i18n import N_
+from haetae.inputs import RowId
 from haetae.oncall import handoffs as notes
 from haetae.oncall import ical
 from haetae.oncall import service as oncall
@@ -30,8 +31,6 @@ from haetae.web.forms import Failure, split_list
 from haetae.web.oncall_pages import find_schedule, schedule_page, weeks_from
 
 router = APIRouter(include_in_schema=False)
-# Row ids in paths stay within a 32-bit integer, which every backend's column holds.
-RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 NOTE_MAX = 2000
 BODY_MAX = 20000
