@@ -19,7 +19,6 @@ from haetae import __version__
 from haetae.alerts.ingest_routes import INGEST_HANDLERS, IngestFastPath
 from haetae.alerts.ingest_routes import router as ingest_router
 from haetae.alerts.integrations import TokenCache
-from haetae.alerts.ratelimit import IngestLimiter
 from haetae.alerts.writer import IngestWriter
 from haetae.auth.keys import KeyUse
 from haetae.config import Settings
@@ -33,6 +32,7 @@ from haetae.observability import Metrics, OperationsMiddleware, request_id_var, 
 from haetae.policy.loader import load_policy
 from haetae.policy.schema import Policy
 from haetae.proxy import TrustedProxies
+from haetae.ratelimit import IngestLimiter
 from haetae.web.console import visitor
 from haetae.web.render import render
 from haetae.worker import Worker, config_from

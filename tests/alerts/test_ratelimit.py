@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from haetae.alerts.ratelimit import IngestLimiter
 from haetae.app import create_app
 from haetae.config import ConfigError, Settings
+from haetae.ratelimit import IngestLimiter
 from tests.support.redis import RedisServer
 from tests.support.server import start_server
 

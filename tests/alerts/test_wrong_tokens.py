@@ -12,11 +12,11 @@ import httpx
 import pytest
 from sqlalchemy import event
 
-from haetae.alerts.ratelimit import IngestLimiter
 from haetae.app import create_app
 from haetae.config import Settings
 from haetae.db import Database
 from haetae.policy.schema import Policy
+from haetae.ratelimit import IngestLimiter
 from tests.conftest import ADMIN_KEY, JWT_SECRET
 from tests.support.redis import RedisServer
 from tests.support.server import RunningServer, start_server

@@ -1,4 +1,5 @@
-"""The ingest rate limiter: per integration, per client address, and wrong tokens per address.
+"""The rate limiter: ingest per integration and per client address, wrong ingest tokens per
+address, and sign-in attempts (the API's, the console's and password re-checks).
 
 Counters live in Redis when REDIS_URL is set, so that every worker process shares them,
 otherwise in this process's memory. A Redis that cannot be reached never stops ingest:
