@@ -33,7 +33,7 @@ from haetae.cli.incident_views import (
     incident_view,
     severity_label,
 )
-from haetae.incidents import activity, resolution, roles, service, transitions
+from haetae.incidents import activity, export, resolution, roles, service, transitions
 from haetae.incidents.schemas import (
     ConditionCheckIn,
     DecisionIn,
@@ -48,7 +48,6 @@ from haetae.incidents.schemas import (
     TransitionIn,
 )
 from haetae.incidents.views import present
-from haetae.timeline import export
 from haetae.timeline import service as timeline
 
 incidents_app = typer.Typer(help="List and show incidents.", no_args_is_help=True)

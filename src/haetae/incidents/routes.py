@@ -9,7 +9,7 @@ from fastapi.responses import PlainTextResponse
 from sqlalchemy.orm import Session
 
 from haetae.deps import Context, responder, viewer
-from haetae.incidents import activity, resolution, roles, service, transitions
+from haetae.incidents import activity, export, resolution, roles, service, transitions
 from haetae.incidents.models import Incident
 from haetae.incidents.schemas import (
     ConditionCheckIn,
@@ -31,7 +31,6 @@ from haetae.incidents.schemas import (
 )
 from haetae.incidents.views import present, present_detail
 from haetae.inputs import Timestamp
-from haetae.timeline import export
 from haetae.timeline import service as timeline
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])

@@ -12,9 +12,8 @@ from sqlalchemy.orm import Session
 
 from haetae.errors import HaetaeError
 from haetae.i18n import N_
-from haetae.incidents import lifecycle, resolution, roles, service
+from haetae.incidents import export, lifecycle, resolution, roles, service
 from haetae.policy.schema import ImpactLevel
-from haetae.timeline import export
 from haetae.timeline import service as timeline
 from haetae.web import paging_panel
 from haetae.web.alerts_pages import incident_alerts
