@@ -105,3 +105,45 @@ def test_resolving_without_a_summary_is_refused_with_the_field_named(api: httpx.
     moved = api.post(f"/api/v1/incidents/{incident_id}/transitions", json={"to": "investigating"})
     assert moved.status_code == 200, moved.text
     assert moved.json()["resolution_summary"] is None
+
+
+def test_canceling_tells_the_paged_people_it_was_canceled_not_resolved(
+    api: httpx.Client, worker: Worker, webhook: WebhookReceiver, make_user, oncall_schedule
+) -> None:
+    clock.freeze(T0)
+    make_user("alice", webhook.url("/alice"))
+    make_user("bob", webhook.url("/bob"), locale="ko")
+    oncall_schedule(["alice"], ["bob"])
+    declared = api.post(
+        "/api/v1/incidents",
+        json={
+            "title": "Declared by mistake",
+            "business_impact": "operations",
+            "user_impact": "some",
+        },
+    )
+    incident_id = declared.json()["id"]
+    worker.run_once()  # alice
+    clock.advance(minutes=15)
+    worker.run_once()  # alice again
+    clock.advance(minutes=15)
+    worker.run_once()  # bob
+    webhook.wait_for(3)
+    canceled = api.post(
+        f"/api/v1/incidents/{incident_id}/transitions",
+        json={"to": "canceled", "reason": "a test alert, not an incident"},
+    )
+    assert canceled.status_code == 200, canceled.text
+    clock.advance(seconds=12)
+    worker.run_once()
+    webhook.wait_for(5)
+    notices = {r.path: r.json for r in webhook.requests[3:] if r.json}
+    assert set(notices) == {"/alice", "/bob"}
+    assert "Canceled:" in notices["/alice"]["title"]
+    assert "This incident was canceled" in notices["/alice"]["message"]
+    assert "취소됨:" in notices["/bob"]["title"]
+    assert "이 인시던트는 취소되었습니다" in notices["/bob"]["message"]
+    for notice in notices.values():
+        assert HEADING not in notice["message"]
+        assert "post-mortem preparation" not in notice["message"]
+        assert "포스트모템 준비 시작" not in notice["message"]

@@ -124,6 +124,9 @@ def _incident_view(incident: Incident, policy: Policy, locale: str) -> dict[str,
         ),
         "severity": _severity_label(incident.severity, severity_name),
         "severity_id": incident.severity,
+        # A canceled incident (declared by mistake) is told so, not "resolved" with a
+        # post-mortem to prepare.
+        "canceled": incident.status == "canceled",
         "category": localized(category.name, locale) if category else (incident.category or ""),
         "services": ", ".join(incident.services or []),
         "impact": _impact(incident, policy, locale),
