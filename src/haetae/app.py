@@ -99,7 +99,6 @@ def create_app(
     )
 
     from haetae.api import router as api_router
-    from haetae.notify.link_routes import router as action_link_router
     from haetae.oncall.routes import feeds as ical_feeds
     from haetae.oncall.routes import router as oncall_router
     from haetae.web.routes import mount as mount_web
@@ -112,7 +111,6 @@ def create_app(
     app.include_router(oncall_router, prefix="/api/v1")
     app.include_router(ical_feeds)
     mount_web(app)
-    app.include_router(action_link_router)
     return app
 
 

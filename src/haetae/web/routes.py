@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from haetae.web import (
     access_pages,
+    action_links,
     alerts_pages,
     auth_pages,
     declare,
@@ -45,6 +46,8 @@ def mount(app: FastAPI) -> None:
     app.include_router(escalation_pages.router)
     app.include_router(people_pages.router)
     app.include_router(access_pages.router)
+    # The pages behind a page's ack and resolve links (/act/{token}), for signed-out people.
+    app.include_router(action_links.router)
     app.add_exception_handler(LoginRequired, _login_required)  # type: ignore[arg-type]
     app.add_exception_handler(Refused, _refused)  # type: ignore[arg-type]
 

@@ -1,4 +1,4 @@
-"""The pages behind a page's ack and resolve links: GET asks, POST acts, once.
+"""The console pages behind a page's ack and resolve links: GET asks, POST acts, once.
 
 A GET never changes anything, because mail scanners and chat previews fetch links. The
 token is the credential, so the form needs no session or CSRF token: a forged form from
