@@ -167,7 +167,9 @@ def create_notification_rule(
 def delete_notification_rule(username: Username, rule_id: RowId, ctx: Context = responder) -> None:
     with ctx.write() as session:
         user = _user(session, ctx, username)
-        session.delete(people.get_notification_rule(session, user, rule_id))
+        people.delete_notification_rule(
+            session, people.get_notification_rule(session, user, rule_id)
+        )
 
 
 # Teams.

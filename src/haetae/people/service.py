@@ -272,3 +272,9 @@ def get_notification_rule(session: Session, user: User, rule_id: int) -> Notific
     if rule is None or rule.user_id != user.id:
         raise HaetaeError("NOT_FOUND", f"{user.username} has no notification rule {rule_id}.")
     return rule
+
+
+def delete_notification_rule(session: Session, rule: NotificationRule) -> None:
+    """The API, the console and `haetae apply` all remove a rule through here."""
+    session.delete(rule)
+    session.flush()

@@ -26,9 +26,10 @@ from haetae.i18n import N_
 from haetae.inputs import RowId
 from haetae.notify import outbox
 from haetae.notify.models import Notification
+from haetae.notify.queries import NotificationRow, notification_rows
 from haetae.oncall import ical
 from haetae.people import service as people
-from haetae.people.models import ContactMethod, NotificationRule
+from haetae.people.models import ContactMethod
 from haetae.web.alerts_pages import base_url
 from haetae.web.auth_pages import set_session_cookie, signed_out
 from haetae.web.console import (
@@ -40,12 +41,7 @@ from haetae.web.console import (
     signed_in,
 )
 from haetae.web.forms import Failure
-from haetae.web.paging_panel import (
-    NOTIFICATION_STATUSES,
-    UNSETTLED,
-    NotificationRow,
-    notification_rows,
-)
+from haetae.web.paging_panel import NOTIFICATION_STATUSES, UNSETTLED
 from haetae.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -387,8 +383,11 @@ def remove_rule(
     console, _form = posted
     with console.write() as session:
         user = _me(console, session)
-        rule = session.get(NotificationRule, rule_id)
-        if rule is None or rule.user_id != user.id:
-            raise Refused(404, console.gettext(NO_RULE) % {"id": rule_id})
-        session.delete(rule)
+        try:
+            rule = people.get_notification_rule(session, user, rule_id)
+        except HaetaeError as exc:
+            if exc.code != "NOT_FOUND":
+                raise
+            raise Refused(404, console.gettext(NO_RULE) % {"id": rule_id}) from None
+        people.delete_notification_rule(session, rule)
     return _back("rules")
