@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from haetae.alerts import integrations as svc
+from haetae.alerts import routing_rules
 from haetae.alerts.models import Alert, Integration, RoutingRule
 from haetae.alerts.schemas import (
     ALERTS_MAX_PAGE,
@@ -25,7 +25,6 @@ from haetae.alerts.schemas import (
 from haetae.deps import Context, admin, viewer
 from haetae.errors import HaetaeError
 from haetae.inputs import RowId
-from haetae.policy.routing import severity_problems
 
 router = APIRouter(tags=["alerts"])
 
@@ -153,72 +152,32 @@ def rule_out(row: RoutingRule) -> RoutingRuleOut:
     return RoutingRuleOut.model_validate({**columns_of(row), "rule": row.definition})
 
 
-def _check_rule(ctx: Context, body: RoutingRuleIn) -> None:
-    policy = ctx.policy
-    problems = severity_problems(
-        body.rule, [s.id for s in policy.severities], [c.id for c in policy.categories]
-    )
-    if problems:
-        fields = [
-            {"field": "rule." + ".".join(str(p) for p in loc), "message": message}
-            for loc, message in problems
-        ]
-        raise HaetaeError("VALIDATION_ERROR", "; ".join(m for _, m in problems), fields=fields)
-
-
 @router.get("/routing-rules", response_model=list[RoutingRuleOut])
 def list_rules(ctx: Context = viewer) -> list[RoutingRuleOut]:
     """API-managed rules in the order they are tried (before the policy file's rules)."""
     with ctx.read() as session:
-        rows = session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id))
-        return [rule_out(row) for row in rows]
+        return [rule_out(row) for row in routing_rules.list_rules(session)]
 
 
 @router.post("/routing-rules", status_code=201, response_model=RoutingRuleOut)
 def create_rule(body: RoutingRuleIn, ctx: Context = admin) -> RoutingRuleOut:
-    _check_rule(ctx, body)
-    now = ctx.now()
+    routing_rules.check_rule(ctx.policy, body)
     with ctx.write() as session:
-        taken = session.scalar(select(RoutingRule.id).where(RoutingRule.name == body.rule.name))
-        if taken:
-            raise HaetaeError("CONFLICT", f"A routing rule named {body.rule.name} exists.")
-        row = RoutingRule(
-            name=body.rule.name,
-            position=body.position,
-            enabled=body.enabled,
-            definition=body.rule.model_dump(mode="json", by_alias=True, exclude_defaults=True),
-            created_by=ctx.actor,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(row)
-        session.flush()
+        row = routing_rules.create_rule(session, body, actor=ctx.actor, now=ctx.now())
         return rule_out(row)
-
-
-def _get_rule(session: Session, name: str) -> RoutingRule:
-    row = session.scalars(select(RoutingRule).where(RoutingRule.name == name)).first()
-    if row is None:
-        raise HaetaeError("NOT_FOUND", f"No routing rule {name}.")
-    return row
 
 
 @router.put("/routing-rules/{name}", response_model=RoutingRuleOut)
 def replace_rule(name: str, body: RoutingRuleIn, ctx: Context = admin) -> RoutingRuleOut:
     if body.rule.name != name:
         raise HaetaeError("VALIDATION_ERROR", "rule.name must match the path", field="rule.name")
-    _check_rule(ctx, body)
+    routing_rules.check_rule(ctx.policy, body)
     with ctx.write() as session:
-        row = _get_rule(session, name)
-        row.position = body.position
-        row.enabled = body.enabled
-        row.definition = body.rule.model_dump(mode="json", by_alias=True, exclude_defaults=True)
-        row.updated_at = ctx.now()
-        session.flush()
-        return rule_out(row)
+        row = routing_rules.get_rule(session, name)
+        return rule_out(routing_rules.update_rule(session, row, body, now=ctx.now()))
 
 
 @router.delete("/routing-rules/{name}", status_code=204)
 def delete_rule(name: str, ctx: Context = admin) -> None:
     with ctx.write() as session:
-        session.delete(_get_rule(session, name))
+        routing_rules.delete_rule(session, routing_rules.get_rule(session, name))

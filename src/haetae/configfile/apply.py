@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from haetae.alerts import integrations as integration_service
-from haetae.alerts.models import Integration, RoutingRule
+from haetae.alerts import routing_rules
+from haetae.alerts.models import Integration
 from haetae.alerts.schemas import RoutingRuleIn
 from haetae.auth import service as auth
 from haetae.auth.models import User
@@ -34,7 +35,7 @@ from haetae.oncall import service as oncall
 from haetae.oncall.models import Schedule
 from haetae.people import service as people
 from haetae.people import teams
-from haetae.people.models import NotificationRule, Team
+from haetae.people.models import Team
 from haetae.policy.routing import severity_problems
 from haetae.policy.schema import Policy
 
@@ -265,7 +266,7 @@ def _user_form(user: UserSpec) -> dict[str, Any]:
 
 def _rule_form(rule: RoutingRuleIn) -> dict[str, Any]:
     return {
-        "rule": rule.rule.model_dump(mode="json", by_alias=True, exclude_defaults=True),
+        "rule": routing_rules.definition_of(rule),
         "position": rule.position,
         "enabled": rule.enabled,
     }
@@ -365,7 +366,7 @@ def _write_user(session: Session, spec: UserSpec, *, now: datetime) -> None:
             if key in wanted:
                 wanted.discard(key)
             else:
-                session.execute(delete(NotificationRule).where(NotificationRule.id == rule.id))
+                people.delete_notification_rule(session, rule)
         for method_id, minutes in sorted(wanted):
             people.add_notification_rule(
                 session, user, contact_method_id=method_id, delay_minutes=minutes
@@ -386,19 +387,6 @@ def _write_integration(
     session.flush()
 
 
-def _write_rule(session: Session, spec: RoutingRuleIn, *, actor: str, now: datetime) -> None:
-    form = _rule_form(spec)
-    row = session.scalars(select(RoutingRule).where(RoutingRule.name == spec.rule.name)).first()
-    if row is None:
-        row = RoutingRule(name=spec.rule.name, created_by=actor, created_at=now, definition={})
-        session.add(row)
-    row.definition = form["rule"]
-    row.position = spec.position
-    row.enabled = spec.enabled
-    row.updated_at = now
-    session.flush()
-
-
 def _remove(session: Session, section: str, name: str, *, now: datetime) -> None:
     if section == "users":
         people.get_user(session, name).active = False
@@ -415,8 +403,7 @@ def _remove(session: Session, section: str, name: str, *, now: datetime) -> None
             integration_service.get_integration(session, name), False, now=now
         )
     elif section == "routing_rules":
-        row = session.scalars(select(RoutingRule).where(RoutingRule.name == name)).one()
-        session.delete(row)
+        routing_rules.delete_rule(session, routing_rules.get_rule(session, name))
     session.flush()
 
 
@@ -455,7 +442,7 @@ def apply_config(
         "integrations": lambda spec: _write_integration(
             session, spec, actor=actor, now=now, tokens=result.tokens
         ),
-        "routing_rules": lambda spec: _write_rule(session, spec, actor=actor, now=now),
+        "routing_rules": lambda spec: routing_rules.put_rule(session, spec, actor=actor, now=now),
     }
     removals = [c for c in changes if c.action == "remove"]
     # Removals first, last section first, so that nothing left names what goes.
