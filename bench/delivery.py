@@ -19,50 +19,18 @@ Printed per run: ms of CPU per send (this process, all threads) and sends/s.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib.util
 import os
-import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-
-def receive(port_file: str) -> None:
-    """The receiver's process: answer every request 200 at once, keeping the connection."""
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n")[1:]:
-                    name, _, value = line.partition(b":")
-                    if name.strip().lower() == b"content-length":
-                        length = int(value)
-                if length:
-                    await reader.readexactly(length)
-                writer.write(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                    b"Content-Length: 2\r\n\r\n{}"
-                )
-                await writer.drain()
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    async def main() -> None:
-        server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
-        Path(port_file).write_text(str(server.sockets[0].getsockname()[1]))
-        await server.serve_forever()
-
-    asyncio.run(main())
+from bench.receiver import receiver  # noqa: E402
 
 
 def load(path: str | None) -> ModuleType:
@@ -84,69 +52,50 @@ def main() -> int:
     parser.add_argument("--sends", type=int, default=3000, help="sends per run")
     parser.add_argument("--threads", type=int, default=16, help="senders at once (threads run)")
     parser.add_argument("--delivery", help="a delivery.py to measure instead of this tree's")
-    parser.add_argument("--receive", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.receive:
-        receive(args.receive)
-        return 0
     delivery = load(args.delivery)
-    with tempfile.TemporaryDirectory() as tmp:
-        port_file = Path(tmp) / "port"
-        proc = subprocess.Popen(
-            [sys.executable, __file__, "--receive", str(port_file)], stdout=subprocess.DEVNULL
-        )
-        try:
-            deadline = time.monotonic() + 20
-            while not port_file.exists() or not port_file.read_text():
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    print("the receiver did not start", file=sys.stderr)
-                    return 1
-                time.sleep(0.05)
-            address = f"127.0.0.1:{port_file.read_text()}"
-            body = "🚨 INCIDENT DECLARED 🚨\n서비스: payments\n심각도: P1 (치명)\n" * 3
-            counter = iter(range(10**9))
+    with receiver() as address:
+        body = "🚨 INCIDENT DECLARED 🚨\n서비스: payments\n심각도: P1 (치명)\n" * 3
+        counter = iter(range(10**9))
 
-            def one(path: str) -> None:
-                n = next(counter)
-                result = delivery.send(
-                    f"json://{address}{path}", subject="[P1] bench", body=body, idem_key=f"k{n}"
-                )
-                if not result.ok:
-                    raise RuntimeError(result.error)
-
-            for i in range(200):  # warm-up: imports, Apprise's plugin table, threads
-                one(f"/warm/{i}")
-            load_average = os.getloadavg()[0]
-            print(
-                f"{args.sends} sends per run; {args.delivery or 'this tree'}; "
-                f"load average {load_average:.1f} on {os.cpu_count()} CPUs"
+        def one(path: str) -> None:
+            n = next(counter)
+            result = delivery.send(
+                f"json://{address}{path}", subject="[P1] bench", body=body, idem_key=f"k{n}"
             )
+            if not result.ok:
+                raise RuntimeError(result.error)
 
-            def threaded() -> None:
-                with ThreadPoolExecutor(args.threads) as pool:
-                    list(pool.map(one, [f"/t/{i}" for i in range(args.sends)]))
+        for i in range(200):  # warm-up: imports, Apprise's plugin table, threads
+            one(f"/warm/{i}")
+        load_average = os.getloadavg()[0]
+        print(
+            f"{args.sends} sends per run; {args.delivery or 'this tree'}; "
+            f"load average {load_average:.1f} on {os.cpu_count()} CPUs"
+        )
 
-            def same() -> None:
-                for _ in range(args.sends):
-                    one("/same")
+        def threaded() -> None:
+            with ThreadPoolExecutor(args.threads) as pool:
+                list(pool.map(one, [f"/t/{i}" for i in range(args.sends)]))
 
-            def new() -> None:
-                for i in range(args.sends):
-                    one(f"/new/{i}")
+        def same() -> None:
+            for _ in range(args.sends):
+                one("/same")
 
-            runs = {"same": same, "new": new, "threads": threaded}
-            for name, run in runs.items():
-                wall, cpu = time.perf_counter(), time.process_time()
-                run()
-                wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-                label = f"{name} ({args.threads} threads)" if name == "threads" else name
-                print(
-                    f"  {label:<22} {cpu / args.sends * 1000:5.2f} ms CPU per send, "
-                    f"{args.sends / wall:6.0f} sends/s"
-                )
-        finally:
-            proc.kill()
-            proc.wait()
+        def new() -> None:
+            for i in range(args.sends):
+                one(f"/new/{i}")
+
+        runs = {"same": same, "new": new, "threads": threaded}
+        for name, run in runs.items():
+            wall, cpu = time.perf_counter(), time.process_time()
+            run()
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            label = f"{name} ({args.threads} threads)" if name == "threads" else name
+            print(
+                f"  {label:<22} {cpu / args.sends * 1000:5.2f} ms CPU per send, "
+                f"{args.sends / wall:6.0f} sends/s"
+            )
     return 0
 
 

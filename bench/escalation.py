@@ -45,7 +45,6 @@ when something broke.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import math
 import os
@@ -69,6 +68,7 @@ from sqlalchemy import Engine, create_engine, func, insert, select, update
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.receiver import received_keys, receiver  # noqa: E402
 from tests.support.pg import PostgresCluster  # noqa: E402
 from tests.support.server import BOOTSTRAP_KEY as KEY  # noqa: E402
 from tests.support.server import HAETAE, serve_env, serve_process  # noqa: E402
@@ -117,80 +117,6 @@ def note(message: str) -> None:
 
 class Broken(Exception):
     """Something the bench needs did not work: no figures can be trusted."""
-
-
-# -- the receiver -------------------------------------------------------------------
-
-
-def receive(port_file: str) -> None:
-    """The webhook receiver's process: answer every POST 200 at once, count the keys."""
-    keys: Counter[str] = Counter()
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                lines = head.split(b"\r\n")
-                length, key = 0, ""
-                for line in lines[1:]:
-                    name, _, value = line.partition(b":")
-                    name = name.strip().lower()
-                    if name == b"content-length":
-                        length = int(value)
-                    elif name == b"x-haetae-idempotency-key":
-                        key = value.strip().decode()
-                if length:
-                    await reader.readexactly(length)
-                if lines[0].startswith(b"GET /_keys"):
-                    body = json.dumps(keys).encode()
-                else:
-                    keys[key] += 1
-                    body = b"{}"
-                writer.write(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
-                    + body
-                )
-                await writer.drain()
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    async def main() -> None:
-        server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=4096)
-        port = server.sockets[0].getsockname()[1]
-        Path(port_file).write_text(str(port))
-        await server.serve_forever()
-
-    asyncio.run(main())
-
-
-@contextmanager
-def receiver() -> Iterator[str]:
-    with tempfile.TemporaryDirectory() as tmp:
-        port_file = Path(tmp) / "port"
-        proc = subprocess.Popen(
-            [sys.executable, __file__, "--receive", str(port_file)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            deadline = time.monotonic() + 20
-            while not port_file.exists() or not port_file.read_text():
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    proc.kill()
-                    raise Broken(f"the webhook receiver did not start: {proc.communicate()[1]}")
-                time.sleep(0.05)
-            yield f"127.0.0.1:{port_file.read_text()}"
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
-
-
-def received_keys(address: str) -> Counter[str]:
-    return Counter(httpx.get(f"http://{address}/_keys", timeout=10).json())
 
 
 # -- fixtures -------------------------------------------------------------------------
@@ -955,11 +881,7 @@ def main() -> int:
     parser.add_argument("--storm-spread", type=float, help="storm: seconds the storm lasts")
     parser.add_argument("--phases", default=",".join(PHASES), help=",".join(PHASES))
     parser.add_argument("--targets", default=",".join(TARGETS), help="postgresql,sqlite")
-    parser.add_argument("--receive", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.receive:
-        receive(args.receive)
-        return 0
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     if unknown := set(targets) - set(TARGETS):
         parser.error(f"unknown targets: {', '.join(sorted(unknown))}")

@@ -32,13 +32,11 @@ say; 1 when the harness broke (a process or PostgreSQL did not start, a tool is 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import bisect
 import json
 import math
 import os
 import random
-import re
 import shutil
 import signal
 import subprocess
@@ -47,9 +45,8 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import pairwise
@@ -61,10 +58,10 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.receiver import received_log, receiver  # noqa: E402
 from tests.support.pg import PostgresCluster, free_port  # noqa: E402
 from tests.support.server import HAETAE, serve_env  # noqa: E402
 
-INCIDENT_ID = re.compile(rb"INC-\d{8}-\d+")
 # A duplicate whose first copy arrived at most this long before a worker was killed (or
 # PostgreSQL stopped) counts as in flight at it: the send outlived the record of it.
 IN_FLIGHT_SECONDS = 15.0
@@ -84,78 +81,6 @@ class Broken(Exception):
 # -- the receiver -------------------------------------------------------------------
 
 
-def receive(port_file: str, delay: float) -> None:
-    """The webhook receiver's process: answer every POST 200 (after `delay` s) and log
-    when it came, to which path, its idempotency key and the incident ids it names."""
-    log: list[list[Any]] = []
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                at = time.time()
-                lines = head.split(b"\r\n")
-                length, key = 0, ""
-                for line in lines[1:]:
-                    name, _, value = line.partition(b":")
-                    name = name.strip().lower()
-                    if name == b"content-length":
-                        length = int(value)
-                    elif name == b"x-haetae-idempotency-key":
-                        key = value.strip().decode()
-                body = await reader.readexactly(length) if length else b""
-                request = lines[0].split(b" ")
-                path = request[1].decode() if len(request) > 1 else ""
-                if lines[0].startswith(b"GET /_log"):
-                    answer = json.dumps(log).encode()
-                else:
-                    ids = sorted({m.decode() for m in INCIDENT_ID.findall(body)})
-                    log.append([at, path, key, ids])
-                    answer = b"{}"
-                    if delay:
-                        await asyncio.sleep(delay)
-                writer.write(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                    + f"Content-Length: {len(answer)}\r\n\r\n".encode()
-                    + answer
-                )
-                await writer.drain()
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    async def main() -> None:
-        server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=4096)
-        port = server.sockets[0].getsockname()[1]
-        Path(port_file).write_text(str(port))
-        await server.serve_forever()
-
-    asyncio.run(main())
-
-
-@contextmanager
-def receiver(work: Path, delay: float) -> Iterator[str]:
-    port_file = work / "receiver-port"
-    proc = subprocess.Popen(
-        [sys.executable, __file__, "--receive", str(port_file), "--receiver-delay", str(delay)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while not port_file.exists() or not port_file.read_text():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise Broken(f"the webhook receiver did not start: {proc.communicate()[1]}")
-            time.sleep(0.05)
-        yield f"127.0.0.1:{port_file.read_text()}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
 @dataclass
 class Receipt:
     at: float  # wall clock, s
@@ -165,7 +90,7 @@ class Receipt:
 
 
 def receipts(address: str) -> list[Receipt]:
-    rows = httpx.get(f"http://{address}/_log", timeout=30).json()
+    rows = received_log(address)
     return [
         Receipt(at, path.rstrip("/").rsplit("/", 1)[-1], key, ids) for at, path, key, ids in rows
     ]
@@ -587,7 +512,7 @@ def soak(s: Settings, work: Path) -> int:
             PUBLIC_URL="http://127.0.0.1:8000",
             HAETAE_RUN_WORKER="false",
         )
-        with receiver(work, s.receiver_delay) as address:
+        with receiver(delay=s.receiver_delay, log=True) as address:
             note("haetae db upgrade; haetae apply -f soak.yaml")
             haetae(env, "db", "upgrade")
             config = work / "soak.yaml"
@@ -998,11 +923,7 @@ def main() -> int:
     parser.add_argument("--receiver-delay", type=float, default=0.0, help="s per answer")
     parser.add_argument("--no-chaos", action="store_true", help="the storm alone")
     parser.add_argument("--logs", type=Path, help="copy the processes' logs to this folder")
-    parser.add_argument("--receive", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.receive:
-        receive(args.receive, args.receiver_delay)
-        return 0
     if not 1 <= args.people <= 99:
         parser.error("--people: 1 to 99")
     s = Settings(
