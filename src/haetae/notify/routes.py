@@ -6,14 +6,10 @@ from datetime import datetime
 
 from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlalchemy import select
 
-from haetae.auth.models import User
 from haetae.deps import Context, viewer
-from haetae.escalation.models import Escalation
 from haetae.incidents import service as incidents
-from haetae.notify.models import Notification
-from haetae.people.models import ContactMethod
+from haetae.notify import queries
 
 router = APIRouter(tags=["escalation"])
 
@@ -54,44 +50,35 @@ def incident_pages(incident_id: str, ctx: Context = viewer) -> PagesOut:
     for it with its delivery state."""
     with ctx.read() as session:
         incidents.get_incident(session, incident_id)  # 404 for an unknown incident
-        escalations = session.scalars(
-            select(Escalation).where(Escalation.incident_id == incident_id).order_by(Escalation.id)
-        ).all()
-        rows = session.execute(
-            select(Notification, User.username, ContactMethod.name, ContactMethod.kind)
-            .outerjoin(User, User.id == Notification.user_id)
-            .outerjoin(ContactMethod, ContactMethod.id == Notification.contact_method_id)
-            .where(Notification.incident_id == incident_id)
-            .order_by(Notification.id)
-        ).all()
+        pages = queries.incident_pages(session, incident_id)
         return PagesOut(
             escalations=[
                 EscalationOut(
-                    policy=e.policy_slug,
-                    stop_on=e.stop_on,
-                    status=e.status,
-                    step=e.step_index + 1,
-                    steps=len(e.policy.get("steps", [])),
-                    loop=e.loop_count,
-                    due_at=e.due_at if e.status == "active" else None,
-                    started_at=e.started_at,
-                    stopped_reason=e.stopped_reason,
+                    policy=e.row.policy_slug,
+                    stop_on=e.row.stop_on,
+                    status=e.row.status,
+                    step=e.step,
+                    steps=e.steps,
+                    loop=e.row.loop_count,
+                    due_at=e.row.due_at if e.row.status == "active" else None,
+                    started_at=e.row.started_at,
+                    stopped_reason=e.row.stopped_reason,
                 )
-                for e in escalations
+                for e in pages.escalations
             ],
             notifications=[
                 NotificationOut(
-                    id=n.id,
-                    kind=n.kind,
-                    user=username,
-                    contact_method=f"{name} ({kind})" if name else None,
-                    status=n.status,
-                    attempts=n.attempts,
-                    due_at=n.due_at,
-                    sent_at=n.sent_at,
-                    last_error=n.last_error,
-                    subject=n.subject,
+                    id=n.row.id,
+                    kind=n.row.kind,
+                    user=n.user or None,
+                    contact_method=f"{n.method_name} ({n.method_kind})" if n.method_name else None,
+                    status=n.row.status,
+                    attempts=n.row.attempts,
+                    due_at=n.row.due_at,
+                    sent_at=n.row.sent_at,
+                    last_error=n.error,
+                    subject=n.row.subject,
                 )
-                for n, username, name, kind in rows
+                for n in pages.notifications
             ],
         )

@@ -26,6 +26,7 @@ from haetae.i18n import N_
 from haetae.inputs import RowId
 from haetae.notify import outbox
 from haetae.notify.models import Notification
+from haetae.notify.queries import NotificationRow, notification_rows
 from haetae.oncall import ical
 from haetae.people import service as people
 from haetae.people.models import ContactMethod
@@ -40,12 +41,7 @@ from haetae.web.console import (
     signed_in,
 )
 from haetae.web.forms import Failure
-from haetae.web.paging_panel import (
-    NOTIFICATION_STATUSES,
-    UNSETTLED,
-    NotificationRow,
-    notification_rows,
-)
+from haetae.web.paging_panel import NOTIFICATION_STATUSES, UNSETTLED
 from haetae.web.render import render
 
 router = APIRouter(include_in_schema=False)
