@@ -77,8 +77,8 @@ from haetae.auth.models import User  # noqa: E402
 from haetae.escalation.models import Escalation  # noqa: E402
 from haetae.incidents.models import Incident  # noqa: E402
 from haetae.migrations import upgrade_to_head  # noqa: E402
-from haetae.notify.claims import THROTTLE_COUNT, THROTTLE_WINDOW  # noqa: E402
 from haetae.notify.models import Notification  # noqa: E402
+from haetae.notify.throttle import THROTTLE_COUNT, THROTTLE_WINDOW  # noqa: E402
 from haetae.oncall.models import Rotation, Schedule  # noqa: E402
 from haetae.people.models import ContactMethod, Service  # noqa: E402
 from haetae.policy.escalation import EscalationPolicySpec  # noqa: E402

@@ -4,13 +4,12 @@ settling each claim (sent, failed, given back, or expired) together with every p
 States: pending -> sending (claimed, with a lease) -> sent | pending (retry, backoff) |
 failed; pending -> canceled (ack or resolve first) | bundled (carried by another message).
 
-The cap: a contact method is sent at most one message per SPACING (12 s: five a minute, so
-no 60-s window holds more than five), and never two at once. Its throttle row holds the next
-moment it may be sent to; a claim locks that row, so two workers cannot claim for one contact
-method together. When it may be sent to, everything waiting for it goes in one message,
-oldest first: the oldest row carries the others (`bundled`). A message being retried holds
-its contact method until the retry: nothing waiting overtakes it, and it is re-sent with the
-content and carried pages it had, under the same idempotency key.
+The cap (notify/throttle.py): a contact method is sent at most one message per SPACING (12 s:
+five a minute, so no 60-s window holds more than five), and never two at once. When it may be
+sent to, everything waiting for it goes in one message (notify/bundles.py): the oldest row
+carries the others. A message being retried holds its contact method until the retry:
+nothing waiting overtakes it, and it is re-sent with the content and carried pages it had,
+under the same idempotency key.
 
 A `sending` row whose lease ran out means the worker died mid-send: the outcome is unknown,
 so it is sent once more, identical, then given up (what it carried goes in the next message).
@@ -19,19 +18,19 @@ so it is sent once more, identical, then given up (what it carried goes in the n
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, exists, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from haetae.auth.models import User
 from haetae.incidents import lifecycle
 from haetae.incidents.models import Incident
+from haetae.notify import bundles, throttle
 from haetae.notify import rows as outbox_rows
+from haetae.notify.bundles import Carried, release_carried
 from haetae.notify.models import Notification, NotificationThrottle
 from haetae.people.models import ContactMethod
 from haetae.timeline import service as timeline
@@ -39,23 +38,8 @@ from haetae.timeline import service as timeline
 MAX_ATTEMPTS = 4  # then the user's next contact method
 BACKOFF_FIRST = timedelta(seconds=10)
 BACKOFF_MAX = timedelta(minutes=5)
-# Per contact method: at most THROTTLE_COUNT messages in any THROTTLE_WINDOW, held by an even
-# spacing (a sliding window would let a page wait a whole window behind five quick ones).
-THROTTLE_COUNT = 5
-THROTTLE_WINDOW = timedelta(minutes=1)
-SPACING = THROTTLE_WINDOW / THROTTLE_COUNT
-# A message lists at most this many pages; the rest go in the next one.
-BUNDLE_MAX = 200
 # Due rows a claim reads to find contact methods to send to, per message it may take.
 SCAN_PER_MESSAGE = 8
-
-
-@dataclass(frozen=True)
-class Carried:
-    """A page riding in another row's message."""
-
-    id: int
-    incident_id: str | None
 
 
 @dataclass
@@ -104,7 +88,7 @@ def claim(
         _settle_orphans(session, now=now, limit=limit, skip_locked=skip_locked)
     if not candidates:
         return []
-    throttles = _lock_throttles(session, candidates, now=now, skip_locked=skip_locked)
+    throttles = throttle.lock(session, candidates, now=now, skip_locked=skip_locked)
     if not throttles:
         return []
     waiting: dict[int, list[Notification]] = defaultdict(list)
@@ -147,42 +131,12 @@ def _candidates(session: Session, *, now: datetime, limit: int) -> list[int]:
             Notification.status == "pending",
             Notification.due_at <= now,
             Notification.contact_method_id.is_not(None),
-            or_(NotificationThrottle.next_at.is_(None), NotificationThrottle.next_at <= now),
+            throttle.lets_go_by(now),
         )
         .order_by(Notification.due_at, Notification.id)
         .limit(limit * SCAN_PER_MESSAGE)
     )
     return [cm for cm in dict.fromkeys(found) if cm is not None][:limit]
-
-
-def _lock_throttles(
-    session: Session, cm_ids: list[int], *, now: datetime, skip_locked: bool
-) -> dict[int, NotificationThrottle]:
-    """The throttle rows of these contact methods that let a message go now, locked for this
-    claim (creating the missing ones); one that another claim holds is passed over."""
-    ids = sorted(cm_ids)  # one order for every worker's inserts: no deadlock between them
-    have = set(
-        session.scalars(
-            select(NotificationThrottle.contact_method_id).where(
-                NotificationThrottle.contact_method_id.in_(ids)
-            )
-        )
-    )
-    missing = [{"contact_method_id": i, "next_at": now} for i in ids if i not in have]
-    if missing:
-        insert = (
-            postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        )
-        table = cast(Table, NotificationThrottle.__table__)
-        session.execute(insert(table).on_conflict_do_nothing(), missing)
-    query = (
-        select(NotificationThrottle)
-        .where(NotificationThrottle.contact_method_id.in_(ids), NotificationThrottle.next_at <= now)
-        .order_by(NotificationThrottle.contact_method_id)
-    )
-    if skip_locked:
-        query = query.with_for_update(skip_locked=True)
-    return {t.contact_method_id: t for t in session.scalars(query)}
 
 
 def _waiting(
@@ -205,7 +159,7 @@ def _waiting(
 
 def _claim_for(
     session: Session,
-    throttle: NotificationThrottle,
+    held: NotificationThrottle,
     group: list[Notification],
     method_and_locale: tuple[ContactMethod, str] | None,
     incidents: dict[str, tuple[str, bool]],
@@ -231,20 +185,15 @@ def _claim_for(
     if resends:
         # A message tried before goes again first, alone and as it was; the rest wait.
         carrier = min(resends, key=lambda r: r.id)
-        carried = [Carried(r.id, r.incident_id) for r in _carried_rows(session, carrier.id)]
+        carried = bundles.carried_again(session, carrier.id)
     else:
-        carrier, rest = live[0], live[1:BUNDLE_MAX]
-        for row in rest:
-            row.status, row.bundle_id = "bundled", carrier.id
-        carried = [Carried(r.id, r.incident_id) for r in rest]
-    free_at = throttle.next_at
+        carrier = live[0]
+        carried = bundles.gather(carrier, live[1:])
     carrier.status = "sending"
     carrier.attempts += 1
     carrier.lease_until = now + lease
     carrier.worker = worker
-    # In flight: nothing else goes to this contact method until it is settled or its lease
-    # runs out.
-    throttle.next_at = carrier.lease_until
+    free_at = throttle.hold_while_sending(held, carrier.lease_until)
     resend = _is_resend(carrier, claimed=True)
     return Claimed(
         id=carrier.id,
@@ -317,38 +266,6 @@ def _contact_methods(session: Session, ids: set[int]) -> dict[int, tuple[Contact
     return {cm.id: (cm, locale or "en") for cm, locale in found}
 
 
-# What a message carries
-
-
-def _carried_rows(
-    session: Session, carrier_id: int, ids: Iterable[int] | None = None
-) -> list[Notification]:
-    """The rows riding in the carrier's message and not yet delivered, oldest first."""
-    query = select(Notification).where(
-        Notification.bundle_id == carrier_id,
-        Notification.status == "bundled",
-        Notification.sent_at.is_(None),
-    )
-    if ids is not None:
-        query = query.where(Notification.id.in_(list(ids)))
-    return list(session.scalars(query.order_by(Notification.due_at, Notification.id)))
-
-
-def release_carried(session: Session, carrier_ids: Any) -> None:
-    """The rows carried by these messages wait on their own again (they go in the next
-    message to their contact method, under their own keys). `carrier_ids`: ids or a select."""
-    session.execute(
-        update(Notification)
-        .where(
-            Notification.bundle_id.in_(carrier_ids),
-            Notification.status == "bundled",
-            Notification.sent_at.is_(None),
-        )
-        .values(status="pending", bundle_id=None)
-        .execution_options(synchronize_session=False)
-    )
-
-
 def _cancel(session: Session, row: Notification, why: str) -> None:
     row.status, row.last_error = "canceled", why
     if row.attempts:
@@ -357,7 +274,7 @@ def _cancel(session: Session, row: Notification, why: str) -> None:
 
 def _settle_unreachable(session: Session, row: Notification, *, now: datetime) -> None:
     error = "the contact method was removed or disabled"
-    for failed in [row, *(_carried_rows(session, row.id) if row.attempts else [])]:
+    for failed in [row, *(bundles.carried_rows(session, row.id) if row.attempts else [])]:
         failed.status, failed.last_error = "failed", error
         _fall_back(session, failed, now=now)
 
@@ -379,18 +296,6 @@ def _still_sending(session: Session, claimed: Claimed) -> Notification | None:
     ).one_or_none()
 
 
-def _free(session: Session, contact_method_id: int | None, at: datetime) -> None:
-    """The contact method may be sent its next message at `at`."""
-    if contact_method_id is None:
-        return
-    session.execute(
-        update(NotificationThrottle)
-        .where(NotificationThrottle.contact_method_id == contact_method_id)
-        .values(next_at=at)
-        .execution_options(synchronize_session=False)
-    )
-
-
 def give_back(session: Session, claimed: Claimed) -> bool:
     """A claim its sender never started (it waited too long for a free sender): pending
     again at once, so that it is not taken for a send whose outcome is unknown."""
@@ -403,7 +308,7 @@ def give_back(session: Session, claimed: Claimed) -> bool:
         row.subject, row.body = "", ""
         release_carried(session, [row.id])
     # else a resend, given back: it keeps its words and what it carries.
-    _free(session, row.contact_method_id, claimed.free_at or row.due_at)
+    throttle.free(session, row.contact_method_id, claimed.free_at or row.due_at)
     return True
 
 
@@ -427,21 +332,21 @@ def complete(
     row.handed_at = handed_at
     row.lease_until = None
     carried = (
-        _carried_rows(session, row.id, [c.id for c in claimed.bundled]) if claimed.bundled else []
+        bundles.carried_rows(session, row.id, [c.id for c in claimed.bundled])
+        if claimed.bundled
+        else []
     )
     if ok:
         row.status, row.sent_at, row.last_error = "sent", now, None
         for other in carried:
             other.sent_at, other.handed_at = now, handed_at
-        # Spaced from the send's end, not its start: the receiver has it by then, so its
-        # own clock never sees two messages closer than SPACING however long sends take.
-        _free(session, row.contact_method_id, now + SPACING)
+        throttle.free_after_send(session, row.contact_method_id, sent_at=now)
         result = "sent" + (f" (with {len(carried)} more)" if carried else "")
     elif retryable and row.attempts < MAX_ATTEMPTS:
         row.status, row.last_error = "pending", error
         row.due_at = now + min(BACKOFF_FIRST * 2 ** (row.attempts - 1), BACKOFF_MAX)
         # What it carries goes with the retry; nothing else overtakes it meanwhile.
-        _free(session, row.contact_method_id, row.due_at)
+        throttle.free(session, row.contact_method_id, row.due_at)
         result = f"failed, retrying at {row.due_at:%H:%M:%S} UTC: {error}"
         if carried:
             result += f" (with {len(carried)} more)"
@@ -452,7 +357,7 @@ def complete(
             fallback = _fall_back(session, failed, now=now)
             if fallback:
                 fallbacks.add(fallback)
-        _free(session, row.contact_method_id, claimed.free_at or now)
+        throttle.free(session, row.contact_method_id, claimed.free_at or now)
         result = f"failed: {error}" + (
             f"; trying {', '.join(sorted(fallbacks))} next" if fallbacks else ""
         )
@@ -488,7 +393,7 @@ def reclaim_expired(session: Session, *, now: datetime, skip_locked: bool) -> in
         query = query.with_for_update(skip_locked=True)
     expired = list(session.scalars(query))
     for row in expired:
-        carried = _carried_rows(session, row.id)
+        carried = bundles.carried_rows(session, row.id)
         row.lease_until = None
         if row.unknown_retries == 0:
             row.status, row.unknown_retries, row.due_at = "pending", 1, now
@@ -502,7 +407,7 @@ def reclaim_expired(session: Session, *, now: datetime, skip_locked: bool) -> in
                 outcome += f"; the {len(carried)} it carried go in the next message"
         if carried and row.status == "pending":
             outcome += f" (with the {len(carried)} it carried)"
-        _free(session, row.contact_method_id, now)
+        throttle.free(session, row.contact_method_id, now)
         for incident_id in dict.fromkeys(n.incident_id for n in (row, *carried) if n.incident_id):
             timeline.record(
                 session,
@@ -528,21 +433,10 @@ def next_due(session: Session, *, now: datetime) -> datetime | None:
         )
         .where(
             Notification.status == "pending",
-            or_(
-                NotificationThrottle.next_at.is_(None),
-                NotificationThrottle.next_at <= Notification.due_at,
-            ),
+            throttle.lets_go_by(Notification.due_at),
         )
     )
-    released = session.scalar(
-        select(func.min(NotificationThrottle.next_at)).where(
-            exists().where(
-                Notification.contact_method_id == NotificationThrottle.contact_method_id,
-                Notification.status == "pending",
-                Notification.due_at < NotificationThrottle.next_at,
-            )
-        )
-    )
+    released = throttle.next_release(session)
     return min((d for d in (free_by_then, released) if d is not None), default=None)
 
 

@@ -1,6 +1,7 @@
 """The outbox: notifications are rows first, written in the transaction of the change that
-caused them, then claimed, sent and settled by the worker (notify/claims.py, whose entry
-points are also reachable from here: outbox.claim, outbox.complete ...)."""
+caused them, then claimed, sent and settled by the worker (notify/claims.py, with the cap in
+notify/throttle.py and bundling in notify/bundles.py; their entry points are also reachable
+from here: outbox.claim, outbox.complete, outbox.SPACING ...)."""
 
 from __future__ import annotations
 
@@ -14,26 +15,23 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
+from haetae.notify.bundles import Carried, release_carried
 from haetae.notify.channels import channel_of
 from haetae.notify.claims import (
     BACKOFF_FIRST,
     BACKOFF_MAX,
     MAX_ATTEMPTS,
-    SPACING,
-    THROTTLE_COUNT,
-    THROTTLE_WINDOW,
-    Carried,
     Claimed,
     claim,
     complete,
     give_back,
     next_due,
     reclaim_expired,
-    release_carried,
 )
 from haetae.notify.models import Notification
 from haetae.notify.rows import insert_new as _insert_new
 from haetae.notify.rows import new_row as _row
+from haetae.notify.throttle import SPACING, THROTTLE_COUNT, THROTTLE_WINDOW
 from haetae.people.models import ContactMethod, NotificationRule
 
 __all__ = [
