@@ -75,8 +75,15 @@ class Settings(BaseSettings):
 
     @property
     def base_url(self) -> str:
-        """Where people reach this Haetae (links in notifications, webhook URLs)."""
+        """Where people reach this Haetae when no request says so (links in notifications,
+        the CLI's webhook and feed URLs): PUBLIC_URL, else `haetae serve`'s own address."""
         return (self.public_url or DEFAULT_BASE_URL).rstrip("/")
+
+    def base_url_for(self, request_base_url: object) -> str:
+        """Where the asker reaches this Haetae (the API's and the console's URLs):
+        PUBLIC_URL, else the address the request came to, so that without PUBLIC_URL a
+        page shows the address that served it rather than 127.0.0.1."""
+        return str(self.public_url or request_base_url).rstrip("/")
 
     @property
     def is_sqlite(self) -> bool:

@@ -93,7 +93,7 @@ def test_human_output_shows_the_token_once_and_lists_only_its_prefix(haetae):
     created = haetae("integrations create --type alertmanager --name prod-am --as ops").out
     token = next(line.split()[1] for line in created.splitlines() if line.startswith("token:"))
     assert _hashes(haetae.url) == {"prod-am": sha256(token)}
-    assert "url:   http://localhost:8000/ingest/alertmanager" in created
+    assert "url:   http://127.0.0.1:8000/ingest/alertmanager" in created
     assert "shown once" in created
 
     haetae("integrations create --type pagerduty --name backups", PUBLIC_URL="https://haetae.ex/")
@@ -101,7 +101,7 @@ def test_human_output_shows_the_token_once_and_lists_only_its_prefix(haetae):
     assert token not in listed
     prod = next(line for line in listed.splitlines() if "prod-am" in line)
     assert f"{token[:6]}…" in prod and "alertmanager" in prod and "yes" in prod
-    assert "http://localhost:8000/ingest/alertmanager" in prod
+    assert "http://127.0.0.1:8000/ingest/alertmanager" in prod
 
     rows = haetae("integrations list --json --base-url https://alerts.example").json()
     assert [(r["name"], r["type"], r["url"]) for r in rows] == [

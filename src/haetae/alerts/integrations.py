@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from haetae.alerts.models import INTEGRATION_TYPES, Integration
+from haetae.alerts.schemas import IntegrationOut, IntegrationToken
 from haetae.db import Database
 from haetae.errors import HaetaeError
 
@@ -38,6 +39,25 @@ def new_token() -> str:
 
 def webhook_url(base_url: str, integration_type: str) -> str:
     return base_url.rstrip("/") + INGEST_PATHS[integration_type]
+
+
+def integration_view(
+    integration: Integration, base_url: str, token: str | None = None
+) -> IntegrationOut:
+    """An integration as the API, the CLI and the console show it: never the token's hash,
+    and the token itself only on the answer that made it (`token`)."""
+    values = {
+        "id": integration.id,
+        "name": integration.name,
+        "type": integration.type,
+        "token_prefix": integration.token_prefix,
+        "created_by": integration.created_by,
+        "created_at": integration.created_at,
+        "rotated_at": integration.rotated_at,
+        "enabled": integration.disabled_at is None,
+        "url": webhook_url(base_url, integration.type),
+    }
+    return IntegrationToken(**values, token=token) if token else IntegrationOut(**values)
 
 
 def get_integration(session: Session, name_or_id: str | int) -> Integration:

@@ -29,24 +29,10 @@ from haetae.inputs import RowId
 router = APIRouter(tags=["alerts"])
 
 
-def base_url(request: Request) -> str:
-    configured = request.app.state.settings.public_url
-    return configured or str(request.base_url)
-
-
 def integration_out(request: Request, row: Integration, token: str | None = None) -> IntegrationOut:
-    values = {
-        "id": row.id,
-        "name": row.name,
-        "type": row.type,
-        "token_prefix": row.token_prefix,
-        "created_by": row.created_by,
-        "created_at": row.created_at,
-        "rotated_at": row.rotated_at,
-        "enabled": row.disabled_at is None,
-        "url": svc.webhook_url(base_url(request), row.type),
-    }
-    return IntegrationToken(**values, token=token) if token else IntegrationOut(**values)
+    # The request's address when PUBLIC_URL is unset: the caller reached Haetae there.
+    base = request.app.state.settings.base_url_for(request.base_url)
+    return svc.integration_view(row, base, token)
 
 
 @router.get("/integrations", response_model=list[IntegrationOut])

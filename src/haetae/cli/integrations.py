@@ -46,7 +46,7 @@ from haetae.cli.common import (
     transaction,
     zone_name,
 )
-from haetae.config import Settings
+from haetae.config import DEFAULT_BASE_URL, Settings
 from haetae.errors import HaetaeError
 from haetae.policy.schema import Policy
 
@@ -55,7 +55,6 @@ integrations_app = typer.Typer(
 )
 alerts_app = typer.Typer(help="Alerts received from integrations.", no_args_is_help=True)
 
-DEFAULT_BASE_URL = "http://localhost:8000"
 MAX_ROW_ID = 2**31 - 1
 
 NameArgument = Annotated[str, typer.Argument(metavar="NAME", help="The integration's name.")]
@@ -81,22 +80,7 @@ class TokenIssued(BaseModel):
 
 
 def _base_url(config: Settings, explicit: str | None) -> str:
-    return explicit or config.public_url or DEFAULT_BASE_URL
-
-
-def _integration_view(integration: Integration, base_url: str) -> IntegrationOut:
-    """As GET /api/v1/integrations shows it: never the token nor its hash."""
-    return IntegrationOut(
-        id=integration.id,
-        name=integration.name,
-        type=integration.type,
-        token_prefix=integration.token_prefix,
-        created_by=integration.created_by,
-        created_at=integration.created_at,
-        rotated_at=integration.rotated_at,
-        enabled=integration.disabled_at is None,
-        url=service.webhook_url(base_url, integration.type),
-    )
+    return explicit or config.base_url
 
 
 def _row_id(text: str) -> int | None:
@@ -161,7 +145,7 @@ def create(
         integration, token = service.create_integration(
             session, name=data.name, type=data.type, actor=actor(as_), now=now()
         )
-        view = _integration_view(integration, base)
+        view = service.integration_view(integration, base)
     _print_token(view, TokenIssued(token=token, url=view.url), json_)
 
 
@@ -171,7 +155,7 @@ def list_(base_url: BaseUrlOption = None, json_: JsonFlag = False) -> None:
     config = config_or_exit()
     base = _base_url(config, base_url)
     with transaction(config, write=False) as session:
-        views = [_integration_view(i, base) for i in service.list_integrations(session)]
+        views = [service.integration_view(i, base) for i in service.list_integrations(session)]
     if json_:
         print_json(views)
         return
@@ -205,7 +189,7 @@ def rotate(name: NameArgument, base_url: BaseUrlOption = None, json_: JsonFlag =
         integration = _integration(session, name)
         token = service.rotate_token(session, integration, now=now())
         session.flush()
-        view = _integration_view(integration, base)
+        view = service.integration_view(integration, base)
     _print_token(view, TokenIssued(token=token, url=view.url), json_)
     if not json_:
         say("The old token is refused now (by running servers within 5 seconds).")
@@ -218,7 +202,7 @@ def _set_enabled(name: str, enabled: bool, base_url: str | None, json_: bool) ->
         integration = _integration(session, name)
         service.set_enabled(integration, enabled, now=now())
         session.flush()
-        view = _integration_view(integration, base)
+        view = service.integration_view(integration, base)
     if json_:
         print_json(view)
     elif enabled:

@@ -47,7 +47,8 @@ Slug = Annotated[str, Path(max_length=64)]
 
 
 def base_url(request: Request) -> str:
-    return request.app.state.settings.public_url or str(request.base_url)
+    """PUBLIC_URL, else the address the caller reached (a feed URL it can use as is)."""
+    return str(request.app.state.settings.base_url_for(request.base_url))
 
 
 # Who is on call

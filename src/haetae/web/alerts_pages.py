@@ -23,10 +23,10 @@ from starlette.datastructures import FormData
 from haetae.alerts.integrations import (
     create_integration,
     get_integration,
+    integration_view,
     list_integrations,
     rotate_token,
     set_enabled,
-    webhook_url,
 )
 from haetae.alerts.models import ALERT_STATUSES, INTEGRATION_TYPES, Alert, AlertGroup, Integration
 from haetae.errors import HaetaeError
@@ -67,7 +67,7 @@ def admin_post(request: Request, form: FormData = Depends(posted_form)) -> tuple
 
 def base_url(console: Console) -> str:
     """Where senders reach Haetae: PUBLIC_URL, else the address this request came to."""
-    return console.settings.public_url or str(console.request.base_url)
+    return console.settings.base_url_for(console.request.base_url)
 
 
 def _yaml_scalar(value: str) -> str:
@@ -120,24 +120,20 @@ class Fresh:
     rotated: bool
 
 
+def _snippet(integration: Integration, url: str, token: str) -> str | None:
+    if integration.type != "alertmanager":
+        return None
+    return alertmanager_snippet(integration.name, url, token)
+
+
 def _row(console: Console, integration: Integration, alerts: int = 0) -> IntegrationRow:
-    url = webhook_url(base_url(console), integration.type)
-    snippet = (
-        alertmanager_snippet(integration.name, url, TOKEN_PLACEHOLDER)
-        if integration.type == "alertmanager"
-        else None
-    )
-    return IntegrationRow(integration, url, snippet, alerts)
+    url = integration_view(integration, base_url(console)).url
+    return IntegrationRow(integration, url, _snippet(integration, url, TOKEN_PLACEHOLDER), alerts)
 
 
 def _fresh(console: Console, integration: Integration, token: str, *, rotated: bool) -> Fresh:
-    url = webhook_url(base_url(console), integration.type)
-    snippet = (
-        alertmanager_snippet(integration.name, url, token)
-        if integration.type == "alertmanager"
-        else None
-    )
-    return Fresh(integration, token, url, snippet, rotated)
+    url = integration_view(integration, base_url(console)).url
+    return Fresh(integration, token, url, _snippet(integration, url, token), rotated)
 
 
 def _find_integration(console: Console, session: Session, integration_id: str) -> Integration:
