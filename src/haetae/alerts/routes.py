@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import func, select
 
 from haetae.alerts import integrations as svc
-from haetae.alerts import routing_rules
-from haetae.alerts.models import Alert, Integration, RoutingRule
+from haetae.alerts import queries, routing_rules
+from haetae.alerts.models import Integration, RoutingRule
+from haetae.alerts.queries import AlertFilter
 from haetae.alerts.schemas import (
     ALERTS_MAX_PAGE,
     AlertDetail,
@@ -19,7 +19,6 @@ from haetae.alerts.schemas import (
     IntegrationToken,
     RoutingRuleIn,
     RoutingRuleOut,
-    alert_out,
     columns_of,
 )
 from haetae.deps import Context, admin, viewer
@@ -97,38 +96,21 @@ def list_alerts(
     offset: int = Query(default=0, ge=0, le=1_000_000_000),
 ) -> AlertPage:
     """Alerts, newest first."""
-    query = select(Alert, Integration.name).join(
-        Integration, Integration.id == Alert.integration_id
+    where = AlertFilter(
+        incident_id=incident_id or None,
+        integration_name=integration or None,
+        statuses=[status] if status else None,
+        open=open,
     )
-    if incident_id:
-        query = query.where(Alert.incident_id == incident_id)
-    if integration:
-        query = query.where(Integration.name == integration)
-    if status:
-        query = query.where(Alert.status == status)
-    if open is not None:
-        query = query.where(Alert.open_key.is_not(None) if open else Alert.open_key.is_(None))
     with ctx.read() as session:
-        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = session.execute(
-            query.order_by(Alert.received_at.desc(), Alert.id.desc()).limit(limit).offset(offset)
-        )
-        items = [alert_out(alert, name) for alert, name in rows]
-    return AlertPage(items=items, total=total, limit=limit, offset=offset)
+        return queries.alert_page(session, where, limit=limit, offset=offset)
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertDetail)
 def get_alert(alert_id: RowId, ctx: Context = viewer) -> AlertOut:
     """One alert, with its raw payload as the sender sent it."""
     with ctx.read() as session:
-        row = session.execute(
-            select(Alert, Integration.name)
-            .join(Integration, Integration.id == Alert.integration_id)
-            .where(Alert.id == alert_id)
-        ).first()
-        if row is None:
-            raise HaetaeError("NOT_FOUND", f"No alert {alert_id}.")
-        return alert_out(row[0], row[1], detail=True)
+        return queries.alert_detail(session, alert_id)
 
 
 # Routing rules managed through the API, tried before the policy file's.

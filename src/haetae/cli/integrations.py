@@ -12,20 +12,20 @@ from pydantic import BaseModel
 from rich import box
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from haetae.alerts import integrations as service
-from haetae.alerts.models import ALERT_STATUSES, INTEGRATION_TYPES, Alert, Integration
+from haetae.alerts import queries
+from haetae.alerts.models import ALERT_STATUSES, INTEGRATION_TYPES, Integration
+from haetae.alerts.queries import AlertFilter
 from haetae.alerts.schemas import (
     ALERTS_MAX_PAGE,
     AlertDetail,
     AlertOut,
-    AlertPage,
     IntegrationIn,
     IntegrationOut,
-    alert_out,
 )
 from haetae.cli.common import (
     EXIT_CONFLICT,
@@ -247,25 +247,12 @@ def list_alerts(
         fail(f"VALIDATION_ERROR: status must be one of {', '.join(ALERT_STATUSES)}", EXIT_INVALID)
     config = config_or_exit()
     with transaction(config, write=False) as session:
-        query = select(Alert, Integration.name).join(
-            Integration, Integration.id == Alert.integration_id
+        where = AlertFilter(
+            incident_id=incident,
+            integration_id=None if integration is None else _integration(session, integration).id,
+            statuses=None if status is None else [status],
         )
-        if integration is not None:
-            query = query.where(Alert.integration_id == _integration(session, integration).id)
-        if incident is not None:
-            query = query.where(Alert.incident_id == incident)
-        if status is not None:
-            query = query.where(Alert.status == status)
-        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = session.execute(
-            query.order_by(Alert.received_at.desc(), Alert.id.desc()).limit(limit).offset(offset)
-        )
-        page = AlertPage(
-            items=[alert_out(alert, name) for alert, name in rows],
-            total=total,
-            limit=limit,
-            offset=offset,
-        )
+        page = queries.alert_page(session, where, limit=limit, offset=offset)
     if json_:
         print_json(page)
         return
@@ -288,7 +275,7 @@ def list_alerts(
         )
     console.print(table)
     shown = f"{offset + 1}-{offset + len(page.items)}"
-    say(f"{shown} of {total}, newest first; times in {zone_name(pol, now())}", style="dim")
+    say(f"{shown} of {page.total}, newest first; times in {zone_name(pol, now())}", style="dim")
 
 
 def _show_mapping(title: str, values: dict[str, Any]) -> None:
@@ -309,18 +296,12 @@ def show_alert(
     config = config_or_exit()
     with transaction(config, write=False) as session:
         row_id = _row_id(alert_id)
-        row = (
-            session.execute(
-                select(Alert, Integration.name)
-                .join(Integration, Integration.id == Alert.integration_id)
-                .where(Alert.id == row_id)
-            ).first()
-            if row_id is not None
-            else None
-        )
-        if row is None:
+        if row_id is None:
             fail(f"NOT_FOUND: No alert {alert_id}.", EXIT_NOT_FOUND)
-        view = alert_out(row[0], row[1], detail=True)
+        try:
+            view = queries.alert_detail(session, row_id)
+        except HaetaeError:
+            fail(f"NOT_FOUND: No alert {alert_id}.", EXIT_NOT_FOUND)
         assert isinstance(view, AlertDetail)
     if json_:
         print_json(view)

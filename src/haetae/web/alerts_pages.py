@@ -17,9 +17,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Select
 from starlette.datastructures import FormData
 
+from haetae.alerts import queries
 from haetae.alerts.integrations import (
     create_integration,
     get_integration,
@@ -29,6 +29,7 @@ from haetae.alerts.integrations import (
     set_enabled,
 )
 from haetae.alerts.models import ALERT_STATUSES, INTEGRATION_TYPES, Alert, AlertGroup, Integration
+from haetae.alerts.queries import OPEN_STATUSES, AlertFilter, get_alert, list_alerts
 from haetae.errors import HaetaeError
 from haetae.i18n import N_
 from haetae.incidents.models import Incident
@@ -42,7 +43,6 @@ PAGE_SIZE = 25
 INCIDENT_PANEL_LIMIT = 50
 NAME_MAX = 100
 TOKEN_PLACEHOLDER = "<token>"
-OPEN_STATUSES = ("firing", "acknowledged")
 ADMIN_REFUSAL = N_("Only an admin can manage integrations.")
 NAME_REQUIRED = N_("Give the integration a name of at most 100 characters.")
 TYPE_REQUIRED = N_("Choose the integration's type.")
@@ -245,16 +245,10 @@ class Pages:
 
 
 def _paged(
-    session: Session, query: Select[Alert], page: int, path: str, filters: dict[str, str]
+    session: Session, where: AlertFilter, page: int, path: str, filters: dict[str, str]
 ) -> tuple[list[Alert], Pages]:
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = list(
-        session.scalars(
-            query.order_by(Alert.received_at.desc(), Alert.id.desc())
-            .limit(PAGE_SIZE)
-            .offset((page - 1) * PAGE_SIZE)
-        )
-    )
+    rows, total = list_alerts(session, where, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    items = [alert for alert, _integration in rows]
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
 
     def url(number: int) -> str:
@@ -286,8 +280,8 @@ def integration_detail(
 ) -> Response:
     with console.read() as session:
         integration = _find_integration(console, session, integration_id)
-        query = select(Alert).where(Alert.integration_id == integration.id)
-        alerts, pages = _paged(session, query, page, f"/integrations/{integration.id}", {})
+        where = AlertFilter(integration_id=integration.id)
+        alerts, pages = _paged(session, where, page, f"/integrations/{integration.id}", {})
     return render(
         console,
         "integration.html",
@@ -309,24 +303,25 @@ def alert_list(
     incident: str = "",
     page: int = Query(default=1, ge=1, le=10_000),
 ) -> Response:
-    query = select(Alert)
+    statuses: tuple[str, ...] | None = None
     if status == "open":
-        query = query.where(Alert.status.in_(OPEN_STATUSES))
+        statuses = OPEN_STATUSES
     elif status in ALERT_STATUSES:
-        query = query.where(Alert.status == status)
+        statuses = (status,)
     else:
         status = ""
-    if integration.isdigit():
-        query = query.where(Alert.integration_id == int(integration))
-    else:
+    if not integration.isdigit():
         integration = ""
     incident = incident.strip()
-    if incident:
-        query = query.where(Alert.incident_id == incident)
+    where = AlertFilter(
+        incident_id=incident or None,
+        integration_id=int(integration) if integration else None,
+        statuses=statuses,
+    )
     filters = {"status": status, "integration": integration, "incident": incident}
     with console.read() as session:
         known = _names(session)
-        alerts, pages = _paged(session, query, page, "/alerts", filters)
+        alerts, pages = _paged(session, where, page, "/alerts", filters)
     return render(
         console,
         "alerts.html",
@@ -352,14 +347,16 @@ def _raw_json(raw: Any) -> str:
 
 @router.get("/alerts/{alert_id}")
 def alert_detail(alert_id: str, console: Console = Depends(signed_in)) -> Response:
-    found = None
     with console.read() as session:
-        if alert_id.isdigit() and len(alert_id) < 19:
-            found = session.get(Alert, int(alert_id))
-        if found is None:
+        try:
+            if not (alert_id.isdigit() and len(alert_id) < 19):
+                raise HaetaeError("NOT_FOUND", f"No alert {alert_id}.")
+            found, integration = get_alert(session, int(alert_id))
+        except HaetaeError as exc:
+            if exc.code != "NOT_FOUND":
+                raise
             message = console.gettext("Alert %(id)s does not exist.") % {"id": alert_id}
-            raise Refused(404, message)
-        integration = session.get(Integration, found.integration_id)
+            raise Refused(404, message) from None
         group = session.get(AlertGroup, found.group_id) if found.group_id else None
         incident = session.get(Incident, found.incident_id) if found.incident_id else None
     return render(
@@ -379,14 +376,4 @@ def alert_detail(alert_id: str, console: Console = Depends(signed_in)) -> Respon
 
 def incident_alerts(session: Session, incident_id: str) -> tuple[list[Alert], int]:
     """The incident page's alerts panel: its newest alerts and how many it has in all."""
-    where = Alert.incident_id == incident_id
-    total = session.scalar(select(func.count()).select_from(Alert).where(where)) or 0
-    if not total:
-        return [], 0
-    alerts = session.scalars(
-        select(Alert)
-        .where(where)
-        .order_by(Alert.received_at.desc(), Alert.id.desc())
-        .limit(INCIDENT_PANEL_LIMIT)
-    )
-    return list(alerts), total
+    return queries.incident_alerts(session, incident_id, limit=INCIDENT_PANEL_LIMIT)
