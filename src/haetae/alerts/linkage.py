@@ -208,11 +208,7 @@ class IncidentLinkage:
         if on_resolve in (None, "nothing"):
             return
         if on_resolve == "resolved":
-            unmet = [
-                c.text
-                for c in resolution.conditions(self.session, self.policy, incident)
-                if not c.met
-            ]
+            unmet = [c.text for c in resolution.unmet(self.session, self.policy, incident)]
             if not unmet:
                 self._settle(incident_id, "resolved", actor)
                 return

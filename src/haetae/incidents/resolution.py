@@ -1,4 +1,5 @@
-"""The policy's resolution conditions for an incident: which are met, and confirming them."""
+"""The policy's resolution conditions for an incident: which are met, confirming them, and the
+gate a resolve passes (every condition met, or the IC overriding with a reason)."""
 
 from __future__ import annotations
 
@@ -55,6 +56,60 @@ def conditions(
             )
         )
     return result
+
+
+def unmet(session: Session, policy: Policy, incident: Incident) -> list[ConditionOut]:
+    """The resolution conditions the incident does not meet yet."""
+    return [c for c in conditions(session, policy, incident) if not c.met]
+
+
+def gate(
+    session: Session,
+    policy: Policy,
+    incident: Incident,
+    *,
+    override: bool,
+    actor: str,
+    reason: str | None,
+    now: datetime,
+) -> None:
+    """Resolving needs every condition met. Only the IC may resolve with some unmet, and
+    must say why: the override is kept on the timeline, since it skips the policy's own
+    checks."""
+    missing = unmet(session, policy, incident)
+    if not missing:
+        return
+    if not override:
+        raise HaetaeError(
+            "RESOLUTION_CONDITIONS_UNMET",
+            "Resolution conditions unmet: " + "; ".join(c.text for c in missing),
+            unmet=[c.model_dump(include={"id", "text", "kind"}) for c in missing],
+        )
+    _check_override(session, incident, actor=actor, reason=reason)
+    timeline.record(
+        session,
+        incident.id,
+        kind="resolution_override",
+        actor=actor,
+        at=now,
+        summary=f"Resolved with unmet conditions: {reason}",
+        unmet=[c.id for c in missing],
+        reason=reason,
+    )
+
+
+def _check_override(
+    session: Session, incident: Incident, *, actor: str, reason: str | None
+) -> None:
+    ic = roles.current_roles(session, incident.id).get("ic")
+    if ic != actor:
+        raise HaetaeError(
+            "FORBIDDEN",
+            "Only the incident's IC can resolve with unmet conditions"
+            + (f" (the IC is {ic})." if ic else "; no IC is assigned."),
+        )
+    if not reason:
+        raise HaetaeError("VALIDATION_ERROR", "An override needs a reason.", field="reason")
 
 
 def check_condition(

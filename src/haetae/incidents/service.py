@@ -1,10 +1,10 @@
-"""The incident rules: declare, classify, read and edit. Plain functions taking a session;
-the caller owns the transaction. Roles, activity, resolution conditions and transitions
-have modules of their own beside this one."""
+"""The incident rules: declare, read and edit. Plain functions taking a session; the caller
+owns the transaction. Severity, roles, activity, resolution conditions and transitions have
+modules of their own beside this one."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Text, cast, func, select
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from haetae.errors import HaetaeError
 from haetae.escalation import service as escalation
-from haetae.incidents import lifecycle
+from haetae.incidents import lifecycle, severity
 from haetae.incidents.models import Incident, IncidentCounter
 from haetae.incidents.schemas import IncidentDeclare, IncidentPatch
 from haetae.policy import lookup
@@ -43,49 +43,7 @@ def next_incident_id(session: Session, policy: Policy, *, now: datetime) -> str:
     return f"INC-{day}-{number:03d}"
 
 
-# Classification
-
-
-def classify(
-    policy: Policy,
-    *,
-    business_impact: str | None,
-    user_impact: str | None,
-    severity: str | None,
-) -> tuple[str, str]:
-    """The severity and where it came from: the explicit choice, else the impact matrix."""
-    _check_impacts(policy, business_impact, user_impact)
-    if severity:
-        found_id = lookup.resolve(
-            policy.severities, severity, what="severity", code="UNKNOWN_SEVERITY", field="severity"
-        )
-        return found_id, "explicit"
-    if business_impact and user_impact:
-        found = policy.classify(business_impact, user_impact)
-        if found:
-            return found, "matrix"
-    raise HaetaeError(
-        "SEVERITY_REQUIRED",
-        "Give a severity with a severity_reason, or both business_impact and user_impact.",
-    )
-
-
-def _check_impacts(policy: Policy, business: str | None, user: str | None) -> None:
-    matrix = policy.impact_matrix
-    for field, value, levels in (
-        ("business_impact", business, matrix.business_impact if matrix else []),
-        ("user_impact", user, matrix.user_impact if matrix else []),
-    ):
-        if value is None:
-            continue
-        ids = [level.id for level in levels]
-        if value not in ids:
-            known = ", ".join(ids) or "(the policy has no impact matrix)"
-            raise HaetaeError(
-                "UNKNOWN_IMPACT",
-                f"{field} '{value}' is not one of: {known}.",
-                field=field,
-            )
+# Priority and cadence
 
 
 def priority_score(policy: Policy, incident: Incident) -> float:
@@ -115,13 +73,8 @@ def _category(policy: Policy, category: str | None) -> str | None:
     )
 
 
-def update_interval(policy: Policy, severity: str) -> timedelta | None:
-    sev = policy.severity(severity)
-    return sev.update_interval.duration if sev and sev.update_interval else None
-
-
 def cadence_due(policy: Policy, incident: Incident, now: datetime) -> datetime | None:
-    interval = update_interval(policy, incident.severity)
+    interval = severity.update_interval(policy, incident.severity)
     return now + interval if interval else None
 
 
@@ -131,7 +84,7 @@ def cadence_due(policy: Policy, incident: Incident, now: datetime) -> datetime |
 def declare_incident(
     session: Session, policy: Policy, data: IncidentDeclare, *, actor: str, now: datetime
 ) -> Incident:
-    severity, source = classify(
+    level, source = severity.classify(
         policy,
         business_impact=data.business_impact,
         user_impact=data.user_impact,
@@ -143,7 +96,7 @@ def declare_incident(
         title=data.title,
         summary=data.summary,
         status="triage",
-        severity=severity,
+        severity=level,
         severity_source=source,
         severity_reason=data.severity_reason if source == "explicit" else None,
         category=category,
@@ -173,8 +126,8 @@ def declare_incident(
         kind="declared",
         actor=actor,
         at=now,
-        summary=f"Declared {severity} ({source}): {incident.title}",
-        severity=severity,
+        summary=f"Declared {level} ({source}): {incident.title}",
+        severity=level,
         severity_source=source,
         severity_reason=incident.severity_reason,
         business_impact=incident.business_impact,
@@ -267,7 +220,7 @@ def patch_incident(
     reason = changes.pop("severity_reason", None)
     new_severity = changes.pop("severity", None)
     use_matrix = changes.pop("severity_from_matrix", False)
-    _check_impacts(policy, changes.get("business_impact"), changes.get("user_impact"))
+    severity.check_impacts(policy, changes.get("business_impact"), changes.get("user_impact"))
     if "category" in changes:
         changes["category"] = _category(policy, changes["category"])
     changed: dict[str, Any] = {}
@@ -279,36 +232,13 @@ def patch_incident(
         if getattr(incident, field) != value:
             changed[field] = {"from": getattr(incident, field), "to": value}
             setattr(incident, field, value)
-    # Severity: an explicit one wins; a matrix-derived one follows impact changes.
     before = (incident.severity, incident.severity_source, incident.severity_reason)
-    if new_severity:
-        severity, source = classify(
-            policy, business_impact=None, user_impact=None, severity=new_severity
-        )
-    elif use_matrix or incident.severity_source == "matrix":
-        if not (incident.business_impact and incident.user_impact):
-            if use_matrix:
-                raise HaetaeError(
-                    "SEVERITY_REQUIRED",
-                    "The matrix needs both business_impact and user_impact.",
-                )
-            severity, source = incident.severity, incident.severity_source
-        else:
-            severity, source = classify(
-                policy,
-                business_impact=incident.business_impact,
-                user_impact=incident.user_impact,
-                severity=None,
-            )
-    else:
-        severity, source = incident.severity, incident.severity_source
-    incident.severity, incident.severity_source = severity, source
-    if new_severity:
-        incident.severity_reason = reason
-    elif source == "matrix":
-        incident.severity_reason = None
-    old_severity = before[0]
-    severity_moved = (severity, source, incident.severity_reason) != before
+    decided = severity.decide(
+        policy, incident, explicit=new_severity, reason=reason, use_matrix=use_matrix
+    )
+    incident.severity, incident.severity_source = decided.severity, decided.source
+    incident.severity_reason = decided.reason
+    severity_moved = (decided.severity, decided.source, decided.reason) != before
     if not changed and not severity_moved:
         return incident
     incident.priority_score = priority_score(policy, incident)
@@ -324,23 +254,9 @@ def patch_incident(
             changes=changed,
         )
     if severity_moved:
-        if incident.status in lifecycle.ACTIVE:
-            interval = update_interval(policy, severity)
-            if interval and (
-                incident.next_update_due is None or now + interval < incident.next_update_due
-            ):
-                incident.next_update_due = now + interval
-        timeline.record(
-            session,
-            incident.id,
-            kind="severity_changed",
-            actor=actor,
-            at=now,
-            summary=f"Severity {old_severity} -> {severity}" + (f": {reason}" if reason else ""),
-            **{"from": old_severity, "to": severity, "source": source, "reason": reason},
+        severity.follow_move(
+            session, policy, incident, old_severity=before[0], reason=reason, actor=actor, now=now
         )
-        if severity != old_severity and incident.status in lifecycle.ACTIVE:
-            escalation.reclassify(session, policy, incident, now=now)
     return incident
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from haetae.errors import HaetaeError
 from haetae.escalation import service as escalation
-from haetae.incidents import lifecycle, resolution, roles, service
+from haetae.incidents import lifecycle, resolution, service
 from haetae.incidents.models import Incident
 from haetae.policy.schema import Policy
 from haetae.timeline import service as timeline
@@ -50,41 +50,20 @@ def transition(
     move may have none."""
     incident = service.get_incident(session, incident_id, for_update=True)
     current = incident.status
-    if not lifecycle.can_move(current, to):
-        allowed = sorted(lifecycle.ALLOWED.get(current, ()))
-        raise HaetaeError(
-            "INVALID_TRANSITION",
-            f"{incident.id} is {current}; it can move to: {', '.join(allowed) or 'nothing'}.",
-            current=current,
-            to=to,
-            allowed=allowed,
-        )
+    _check_allowed(incident, to)
     if to == "resolved":
-        unmet = [c for c in resolution.conditions(session, policy, incident) if not c.met]
-        if unmet and not override_conditions:
-            raise HaetaeError(
-                "RESOLUTION_CONDITIONS_UNMET",
-                "Resolution conditions unmet: " + "; ".join(c.text for c in unmet),
-                unmet=[c.model_dump(include={"id", "text", "kind"}) for c in unmet],
-            )
-        if unmet:
-            _check_override(session, incident, actor=actor, reason=reason)
-            timeline.record(
-                session,
-                incident.id,
-                kind="resolution_override",
-                actor=actor,
-                at=now,
-                summary=f"Resolved with unmet conditions: {reason}",
-                unmet=[c.id for c in unmet],
-                reason=reason,
-            )
+        resolution.gate(
+            session,
+            policy,
+            incident,
+            override=override_conditions,
+            actor=actor,
+            reason=reason,
+            now=now,
+        )
     acknowledged_before = incident.acknowledged_at is not None
     _apply_status(policy, incident, to, now, acknowledges=acknowledges)
-    if to == "resolved":
-        incident.resolution_summary = summary
-    elif current == "resolved" and to != "closed":  # reopened: it is not resolved any more
-        incident.resolution_summary = None
+    _keep_resolution_summary(incident, current, to, summary)
     timeline.record(
         session,
         incident.id,
@@ -95,6 +74,56 @@ def transition(
         **{"from": current, "to": to, "reason": reason},
         **({"resolution_summary": summary} if to == "resolved" and summary else {}),
     )
+    _paging_follows(
+        session,
+        policy,
+        incident,
+        current=current,
+        to=to,
+        acknowledged_before=acknowledged_before,
+        actor=actor,
+        now=now,
+    )
+    return incident
+
+
+def _check_allowed(incident: Incident, to: str) -> None:
+    """The lifecycle allows the move from where the incident is."""
+    current = incident.status
+    if not lifecycle.can_move(current, to):
+        allowed = sorted(lifecycle.ALLOWED.get(current, ()))
+        raise HaetaeError(
+            "INVALID_TRANSITION",
+            f"{incident.id} is {current}; it can move to: {', '.join(allowed) or 'nothing'}.",
+            current=current,
+            to=to,
+            allowed=allowed,
+        )
+
+
+def _keep_resolution_summary(
+    incident: Incident, current: str, to: str, summary: str | None
+) -> None:
+    """How it was resolved is kept while it stays resolved (and once it is closed)."""
+    if to == "resolved":
+        incident.resolution_summary = summary
+    elif current == "resolved" and to != "closed":  # reopened: it is not resolved any more
+        incident.resolution_summary = None
+
+
+def _paging_follows(
+    session: Session,
+    policy: Policy,
+    incident: Incident,
+    *,
+    current: str,
+    to: str,
+    acknowledged_before: bool,
+    actor: str,
+    now: datetime,
+) -> None:
+    """What the move means for escalation: ending it stops paging, reopening pages again
+    from the top, and the move that acknowledged it stops paging as an ack does."""
     if to in ("resolved", "closed", "canceled"):
         if current not in ("resolved", "closed", "canceled"):
             escalation.stop(session, incident.id, reason="resolved", actor=actor, now=now)
@@ -102,21 +131,6 @@ def transition(
         escalation.start(session, policy, incident, now=now)
     elif incident.acknowledged_at is not None and not acknowledged_before:
         escalation.stop(session, incident.id, reason="acknowledged", actor=actor, now=now)
-    return incident
-
-
-def _check_override(
-    session: Session, incident: Incident, *, actor: str, reason: str | None
-) -> None:
-    ic = roles.current_roles(session, incident.id).get("ic")
-    if ic != actor:
-        raise HaetaeError(
-            "FORBIDDEN",
-            "Only the incident's IC can resolve with unmet conditions"
-            + (f" (the IC is {ic})." if ic else "; no IC is assigned."),
-        )
-    if not reason:
-        raise HaetaeError("VALIDATION_ERROR", "An override needs a reason.", field="reason")
 
 
 def _apply_status(
