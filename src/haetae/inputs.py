@@ -107,5 +107,15 @@ def validation_error(errors: Iterable[Mapping[str, Any]], prefix: str = "") -> H
     return HaetaeError("VALIDATION_ERROR", summary, fields=fields)
 
 
+def problems_error(problems: Iterable[tuple[tuple[Any, ...], str]]) -> HaetaeError:
+    """422 VALIDATION_ERROR for (location, message) problems found past Pydantic (an
+    escalation policy or a service naming what does not exist)."""
+    fields = [
+        {"field": ".".join(str(p) for p in loc), "message": message} for loc, message in problems
+    ]
+    summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+    return HaetaeError("VALIDATION_ERROR", summary, fields=fields)
+
+
 def _without_body(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     return loc[1:] if loc[:1] == ("body",) else loc

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from haetae.auth.models import User
 from haetae.errors import HaetaeError
 from haetae.escalation.models import EscalationPolicy
-from haetae.inputs import check_text, validation_error
+from haetae.inputs import check_text, problems_error, validation_error
 from haetae.oncall.models import Schedule
 from haetae.people.models import Service, Team
 from haetae.policy.escalation import EscalationPolicySpec
@@ -195,15 +195,7 @@ def reference_problems(
 def _check_references(session: Session, policy: Policy, spec: EscalationPolicySpec) -> None:
     problems = reference_problems(session, policy, spec)
     if problems:
-        fields = [
-            {"field": ".".join(str(p) for p in loc), "message": message}
-            for loc, message in problems
-        ]
-        raise HaetaeError(
-            "VALIDATION_ERROR",
-            "; ".join(f"{f['field']}: {f['message']}" for f in fields),
-            fields=fields,
-        )
+        raise problems_error(problems)
 
 
 def _stored(spec: EscalationPolicySpec) -> dict[str, Any]:

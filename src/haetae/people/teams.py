@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from haetae.auth.models import User
 from haetae.errors import HaetaeError
 from haetae.escalation import policies as escalation_policies
+from haetae.inputs import problems_error
 from haetae.oncall.models import Schedule
 from haetae.people.models import Service, Team, TeamMember
 from haetae.people.schemas import ServiceSpec, TeamSpec
@@ -196,15 +197,7 @@ def put_service(
     if check:
         problems = escalation_problems(session, policy, spec)
         if problems:
-            fields = [
-                {"field": ".".join(str(p) for p in loc), "message": message}
-                for loc, message in problems
-            ]
-            raise HaetaeError(
-                "VALIDATION_ERROR",
-                "; ".join(f"{f['field']}: {f['message']}" for f in fields),
-                fields=fields,
-            )
+            raise problems_error(problems)
     team_id = get_team_id(session, spec.team)
     schedule_id = None
     if spec.schedule is not None:
