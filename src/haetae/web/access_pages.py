@@ -27,9 +27,8 @@ from haetae.labels import ACCOUNT_ROLES
 from haetae.web.console import (
     Console,
     Refused,
-    check_csrf,
+    admin_post_refusing,
     field,
-    posted_form,
     signed_in,
 )
 from haetae.web.forms import Failure
@@ -62,24 +61,14 @@ class FreshKey:
     clear: str
 
 
-def _is_admin(console: Console) -> bool:
-    return console.principal is not None and console.principal.allows("admin")
-
-
 def admin_page(request: Request) -> Console:
     console = signed_in(request)
-    if not _is_admin(console):
+    if not console.is_admin:
         raise Refused(403, console.gettext(ADMIN_ONLY))
     return console
 
 
-def admin_post(request: Request, form: FormData = Depends(posted_form)) -> tuple[Console, FormData]:
-    """A signed-in admin's POST with a valid CSRF token; anyone else gets 403."""
-    console = signed_in(request)
-    check_csrf(console, form)
-    if not _is_admin(console):
-        raise Refused(403, console.gettext(ADMIN_ONLY))
-    return console, form
+admin_post = admin_post_refusing(ADMIN_ONLY)
 
 
 def access_page(

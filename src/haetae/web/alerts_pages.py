@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -33,7 +33,7 @@ from haetae.alerts.queries import OPEN_STATUSES, AlertFilter, get_alert, list_al
 from haetae.errors import HaetaeError
 from haetae.i18n import N_
 from haetae.incidents.models import Incident
-from haetae.web.console import Console, Refused, check_csrf, field, posted_form, signed_in
+from haetae.web.console import Console, Refused, admin_post_refusing, field, signed_in
 from haetae.web.forms import Failure
 from haetae.web.render import render
 
@@ -52,17 +52,7 @@ NAME_TAKEN = N_("An integration with that name already exists.")
 _PLAIN_YAML = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./:@%+=-]*")
 
 
-def is_admin(console: Console) -> bool:
-    return console.principal is not None and console.principal.allows("admin")
-
-
-def admin_post(request: Request, form: FormData = Depends(posted_form)) -> tuple[Console, FormData]:
-    """A signed-in admin's POST with a valid CSRF token; anyone else gets 403."""
-    console = signed_in(request)
-    check_csrf(console, form)
-    if not is_admin(console):
-        raise Refused(403, console.gettext(ADMIN_REFUSAL))
-    return console, form
+admin_post = admin_post_refusing(ADMIN_REFUSAL)
 
 
 def base_url(console: Console) -> str:
@@ -168,7 +158,7 @@ def _integrations_page(
         rows=rows,
         fresh=fresh,
         failure=failure,
-        is_admin=is_admin(console),
+        is_admin=console.is_admin,
         types=INTEGRATION_TYPES,
         placeholder=TOKEN_PLACEHOLDER,
     )
@@ -290,7 +280,7 @@ def integration_detail(
         alerts=alerts,
         paging=pages,
         integrations={integration.id: integration},
-        is_admin=is_admin(console),
+        is_admin=console.is_admin,
         placeholder=TOKEN_PLACEHOLDER,
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -80,6 +80,10 @@ class Console:
     @property
     def can_write(self) -> bool:
         return self.principal is not None and self.principal.allows("responder")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.principal is not None and self.principal.allows("admin")
 
     @property
     def csrf(self) -> str:
@@ -194,6 +198,24 @@ def member_post(
     console = signed_in(request)
     check_csrf(console, form)
     return console, form
+
+
+def admin_post_refusing(
+    refusal: str,
+) -> Callable[[Request, FormData], tuple[Console, FormData]]:
+    """A dependency for a page's admin-only POSTs: a signed-in admin with a valid CSRF
+    token; anyone else gets 403 with `refusal` (a message id), which names the page's task."""
+
+    def admin_post(
+        request: Request, form: FormData = Depends(posted_form)
+    ) -> tuple[Console, FormData]:
+        console = signed_in(request)
+        check_csrf(console, form)
+        if not console.is_admin:
+            raise Refused(403, console.gettext(refusal))
+        return console, form
+
+    return admin_post
 
 
 def check_csrf(console: Console, form: FormData) -> None:
