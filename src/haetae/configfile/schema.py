@@ -24,7 +24,7 @@ from haetae.notify import delivery
 from haetae.oncall.schemas import ScheduleSpec, check_zone
 from haetae.people.schemas import ServiceSpec, TeamSpec
 from haetae.policy.escalation import Channel, EscalationPolicySpec
-from haetae.policy.loader import PolicyProblem, _line_of
+from haetae.policy.loader import PolicyProblem, line_of, plain
 from haetae.policy.terms import ID_PATTERN, parse_duration
 
 # The sections in the order they are applied: each may name what the ones before define.
@@ -179,15 +179,7 @@ class LoadedConfig:
     filename: str
 
     def problem(self, loc: Loc, message: str) -> ConfigProblem:
-        return ConfigProblem(self.filename, _line_of(self.document, loc), field_name(loc), message)
-
-
-def _plain(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    return node
+        return ConfigProblem(self.filename, line_of(self.document, loc), field_name(loc), message)
 
 
 def _within_limits(yaml: YAML, text: str, filename: str) -> None:
@@ -242,7 +234,7 @@ def parse_config(text: str, filename: str = "<config>") -> LoadedConfig:
         document = CommentedMap()
     if not isinstance(document, CommentedMap):
         raise ConfigError([ConfigProblem(filename, 1, "", "a config file is a YAML mapping")])
-    data = _plain(document)
+    data = plain(document)
     try:
         check_text(data)
     except ValueError as exc:
@@ -255,7 +247,7 @@ def parse_config(text: str, filename: str = "<config>") -> LoadedConfig:
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
             message = str(err["msg"]).removeprefix("Value error, ")
             problems.append(
-                ConfigProblem(filename, _line_of(document, loc), field_name(loc), message)
+                ConfigProblem(filename, line_of(document, loc), field_name(loc), message)
             )
         raise ConfigError(problems) from None
     return LoadedConfig(config, document, filename)

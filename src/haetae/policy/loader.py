@@ -38,7 +38,7 @@ class PolicyError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-def _line_of(document: Any, loc: tuple[int | str, ...]) -> int | None:
+def line_of(document: Any, loc: tuple[int | str, ...]) -> int | None:
     """The 1-based line of the deepest node on `loc` that the YAML document has."""
     node, line = document, None
     for part in loc:
@@ -69,7 +69,7 @@ def parse_policy(text: str, filename: str = "<policy>") -> Policy:
     if not isinstance(document, CommentedMap):
         raise PolicyError([PolicyProblem(filename, 1, "", "a policy file is a YAML mapping")])
     try:
-        return Policy.model_validate(_plain(document))
+        return Policy.model_validate(plain(document))
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -81,15 +81,16 @@ def parse_policy(text: str, filename: str = "<policy>") -> Policy:
                 located = [(loc, err["msg"].removeprefix("Value error, "))]
             for where, message in located:
                 field = ".".join(str(p) for p in where)
-                problems.append(PolicyProblem(filename, _line_of(document, where), field, message))
+                problems.append(PolicyProblem(filename, line_of(document, where), field, message))
         raise PolicyError(problems) from None
 
 
-def _plain(node: Any) -> Any:
+def plain(node: Any) -> Any:
+    """A parsed YAML document as plain dicts and lists (keys as text), for Pydantic."""
     if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
+        return {str(k): plain(v) for k, v in node.items()}
     if isinstance(node, list):
-        return [_plain(v) for v in node]
+        return [plain(v) for v in node]
     return node
 
 
