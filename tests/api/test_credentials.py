@@ -432,13 +432,22 @@ def _process_holding(pids: set[int], server_port: int, client_port: int) -> int 
     return None
 
 
-def _answer_of_every_process(base: str, serve_pid: int, credential: str, *, tries: int = 40) -> int:
+def _answer_of_every_process(
+    base: str, serve_pid: int, credential: str, *, within: float = 60.0
+) -> int:
     """GET /api/v1/auth/me with `credential`, each on a new connection, until both worker
-    processes have answered at least three times: the one status they all gave."""
+    processes have answered at least three times: the one status they all gave. Bounded in
+    time rather than tries: on a busy machine the second process may still be starting, and
+    one idle process can take many connections in a row."""
     workers = _children(serve_pid)
     port = int(base.rsplit(":", 1)[1])
     seen: dict[int, list[int]] = {}
-    for _ in range(tries):
+    deadline = time.monotonic() + within
+    tries = 0
+    while time.monotonic() < deadline:
+        tries += 1
+        if tries > 20:
+            time.sleep(0.02)  # give the other process a turn at accept()
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         try:
             conn.request(
