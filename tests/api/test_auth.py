@@ -5,18 +5,16 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from haetae.auth import service as auth
-from haetae.clock import clock, utcnow
+from haetae.clock import clock
 from tests.api.helpers import declare, error_code
+from tests.support.people import add_user
 
 
 @pytest.fixture
 def people(db):
     with db.session() as session:
         for name, role in (("vera", "viewer"), ("rin", "responder")):
-            auth.create_user(
-                session, username=name, password="correct horse", role=role, now=utcnow()
-            )
+            add_user(session, name, password="correct horse", role=role)
 
 
 def _client(server, token):

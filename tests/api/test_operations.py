@@ -117,18 +117,23 @@ def test_sqlite_readiness_fails_when_the_file_is_gone(tmp_path):
         running.stop()
 
 
-@pytest.mark.parametrize("secret", ["short", "x" * 31])
-def test_short_jwt_secret_refuses_to_start(secret, tmp_path):
-    with pytest.raises(ConfigError, match="at least 32 bytes"):
-        Settings(JWT_SECRET=secret).check()
-    env = serve_env(tmp_path, JWT_SECRET=secret)
-    proc = subprocess.run(
+def serve_once(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`haetae serve` run to its end, for settings it refuses to start with."""
+    return subprocess.run(
         [HAETAE, "serve", "--port", str(free_port())],
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+@pytest.mark.parametrize("secret", ["short", "x" * 31])
+def test_short_jwt_secret_refuses_to_start(secret, tmp_path):
+    with pytest.raises(ConfigError, match="at least 32 bytes"):
+        Settings(JWT_SECRET=secret).check()
+    env = serve_env(tmp_path, JWT_SECRET=secret)
+    proc = serve_once(env)
     assert proc.returncode == 7
     assert "JWT_SECRET" in proc.stderr and "32 bytes" in proc.stderr
 
@@ -152,13 +157,7 @@ def test_serve_refuses_a_broken_policy_file_naming_its_line(tmp_path):
     broken = tmp_path / "policy.yaml"
     broken.write_text("version: 1\nname: x\nseverities:\n  - id: P1\n    response_target: soon\n")
     env = serve_env(tmp_path, POLICY_FILE=str(broken))
-    proc = subprocess.run(
-        [HAETAE, "serve", "--port", str(free_port())],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = serve_once(env)
     assert proc.returncode == 3
     assert f"{broken}:5: severities.0.response_target" in proc.stderr.replace("\n", "")
     assert "Traceback" not in proc.stderr

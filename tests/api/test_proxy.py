@@ -23,7 +23,7 @@ from haetae.proxy import TrustedProxies, parse_networks
 from haetae.web.console import CSRF_FIELD, LOGIN_CSRF_COOKIE, SESSION_COOKIE
 from tests.conftest import _new_database_url
 from tests.support.pg import PostgresCluster
-from tests.support.server import BOOTSTRAP_KEY, HAETAE, serve_env, serve_process
+from tests.support.server import BOOTSTRAP, HAETAE, serve_env, serve_process
 
 PASSWORD = "a long enough password"
 # An hour, not a minute: a sliding window weighs the previous window, so attempts that
@@ -44,12 +44,7 @@ def proxy_database(
     ):
         for name in ("ana", "ben"):
             user = {"username": name, "password": PASSWORD, "role": "responder"}
-            made = httpx.post(
-                f"{base}/api/v1/users",
-                json=user,
-                headers={"Authorization": f"Bearer {BOOTSTRAP_KEY}"},
-                timeout=30,
-            )
+            made = httpx.post(f"{base}/api/v1/users", json=user, headers=BOOTSTRAP, timeout=30)
             assert made.status_code == 201, made.text
     return url
 

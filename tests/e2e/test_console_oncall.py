@@ -4,44 +4,24 @@ a test notification, in headless Chromium."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from haetae.clock import utcnow
 from haetae.db import Database
 from haetae.oncall import service as oncall
 from haetae.oncall.schemas import RotationSpec, ScheduleSpec
 from haetae.worker import Worker
-from tests.e2e.test_console import CHROMIUM_ARGS, shot, sign_in
+from tests.e2e.conftest import shot, sign_in
+from tests.support.people import make_user
 from tests.support.server import RunningServer
 from tests.support.webhook import WebhookReceiver
-from tests.web.console_client import make_user
 
 pytestmark = pytest.mark.browser
 SEOUL = ZoneInfo("Asia/Seoul")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
-    context.set_default_timeout(15_000)
-    opened = context.new_page()
-    yield opened
-    context.close()
 
 
 def test_responder_covers_a_shift_and_tests_their_pager(

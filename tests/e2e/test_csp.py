@@ -3,23 +3,17 @@ under the Content-Security-Policy: nothing is refused, and Swagger UI still runs
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import ConsoleMessage, Page, expect
 
 from haetae.db import Database
-from tests.e2e.test_console import CHROMIUM_ARGS, shot
+from tests.e2e.conftest import TEST_HOST, shot
+from tests.support.people import PASSWORD
 from tests.support.server import RunningServer
-from tests.web.console_client import PASSWORD
 from tests.web.test_csp_headers import console_pages, seed_console
 
 pytestmark = pytest.mark.browser
-# Swagger UI treats localhost and 127.0.0.1 specially (no online validator badge), so /docs
-# is opened under a real-looking host name as a user's browser would.
-TEST_HOST = "haetae.test"
-RESOLVE_TEST_HOST = f"--host-resolver-rules=MAP {TEST_HOST} 127.0.0.1"
 
 # Runs before any script of every document: each violation the browser reports, kept
 # where the test can read it.
@@ -54,24 +48,11 @@ class Violations:
         assert self.console == [], (where, self.console)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=[*CHROMIUM_ARGS, RESOLVE_TEST_HOST]
-        )
-        yield launched
-        launched.close()
-
-
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
-    context.set_default_timeout(15_000)
-    context.add_init_script(RECORD_VIOLATIONS)
-    opened = context.new_page()
-    yield opened
-    context.close()
+def page(page: Page) -> Page:
+    """The shared page, recording every violation its documents report."""
+    page.context.add_init_script(RECORD_VIOLATIONS)
+    return page
 
 
 def test_every_console_page_loads_without_a_csp_violation(

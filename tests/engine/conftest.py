@@ -5,63 +5,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import pytest
 
-from haetae.auth import service as users
 from haetae.clock import utcnow
 from haetae.db import Database
 from haetae.oncall import service as oncall
 from haetae.oncall.schemas import RotationSpec, ScheduleSpec
-from haetae.people.models import ContactMethod, NotificationRule
+from tests.support import people
 
 MakeUser = Callable[..., int]
 
 
 @pytest.fixture
 def make_user(db: Database) -> MakeUser:
-    def make(
-        username: str,
-        *urls: str,
-        locale: str = "en",
-        delays: tuple[int, ...] = (),
-        role: str = "responder",
-    ) -> int:
-        """A user with contact methods in fallback order; `delays` adds notification rules
-        (one per contact method, in minutes after the page)."""
-        now = utcnow()
-        with db.session() as session:
-            user = users.create_user(
-                session,
-                username=username,
-                password=None,
-                role=role,
-                display_name=username.title(),
-                email=f"{username}@example.com",
-                locale=locale,
-                now=now,
-            )
-            for position, url in enumerate(urls):
-                method = ContactMethod(
-                    user_id=user.id,
-                    name=f"{url.split(':', 1)[0]}-{position}",
-                    kind=url.split(":", 1)[0],
-                    url=url,
-                    position=position,
-                    enabled=True,
-                    created_at=now,
-                )
-                session.add(method)
-                session.flush()
-                if position < len(delays):
-                    session.add(
-                        NotificationRule(
-                            user_id=user.id,
-                            contact_method_id=method.id,
-                            delay_minutes=delays[position],
-                        )
-                    )
-            return user.id
+    def make(username: str, *urls: str, **fields: Any) -> int:
+        """A pageable user (no password) with contact methods `urls`; see support/people.py."""
+        fields.setdefault("display_name", username.title())
+        fields.setdefault("email", f"{username}@example.com")
+        return people.make_user(db, username, *urls, password=None, **fields)
 
     return make
 

@@ -16,9 +16,10 @@ from sqlalchemy import func, select
 
 from haetae.db import Database
 from haetae.notify.models import Notification
+from tests.api.helpers import declare
 from tests.conftest import JWT_SECRET
 from tests.engine.test_durability import wait_until
-from tests.support.server import BOOTSTRAP_KEY, serve_env, serve_process
+from tests.support.server import BOOTSTRAP, serve_env, serve_process
 from tests.support.smtp import SmtpServer, body_of, subject_of
 from tests.support.webhook import WebhookReceiver
 
@@ -27,23 +28,6 @@ INCIDENT = re.compile(r"INC-\d{8}-\d+")
 PEOPLE = ["ana", "ben", "cho"]
 INCIDENTS = 6
 SLOW = 2.0  # seconds each receiver holds a message before answering
-
-
-def declare(url: str, n: int) -> str:
-    body = {
-        "title": f"Checkout down {n}",
-        "business_impact": "revenue",
-        "user_impact": "all",
-        "services": ["payments"],
-    }
-    response = httpx.post(
-        f"{url}/api/v1/incidents",
-        json=body,
-        headers={"Authorization": f"Bearer {BOOTSTRAP_KEY}"},
-        timeout=30,
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
 
 
 def bundles_in_flight(db: Database) -> int:
@@ -110,11 +94,15 @@ def test_a_server_killed_with_bundles_in_flight_delivers_every_page_after_restar
         # The first incident's pages go at once; the next ones wait out the 12-s spacing and
         # go together, one bundle per contact method: the server is killed while those are
         # being handed to the slow receivers.
-        with serve_process(env) as (proc, url):
-            incident_ids = [declare(url, 0)]
+        with (
+            serve_process(env) as (proc, url),
+            httpx.Client(base_url=url, headers=BOOTSTRAP, timeout=30) as admin,
+        ):
+            incident_ids = [declare(admin, title="Checkout down 0", services=["payments"])["id"]]
             for n in range(1, INCIDENTS):
                 time.sleep(0.5)
-                incident_ids.append(declare(url, n))
+                down = declare(admin, title=f"Checkout down {n}", services=["payments"])
+                incident_ids.append(down["id"])
             wait_until(lambda: bundles_in_flight(db) >= 4, timeout=60, what="bundles in flight")
             proc.send_signal(signal.SIGKILL)
             proc.wait()

@@ -19,7 +19,7 @@ from haetae.db import Database
 from haetae.notify.models import Notification
 from haetae.timeline.models import TimelineEvent
 from tests.conftest import BACKEND, JWT_SECRET
-from tests.support.server import HAETAE, serve_env
+from tests.support.server import HAETAE, serve_env, stop_process
 from tests.support.webhook import WebhookReceiver
 
 IDEMPOTENCY = "X-Haetae-Idempotency-Key"
@@ -43,13 +43,7 @@ def worker_process(
     try:
         yield proc
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_process(proc, timeout=20)
 
 
 def wait_until(check: Callable[[], bool], timeout: float = 60, what: str = "") -> None:

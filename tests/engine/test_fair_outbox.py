@@ -332,7 +332,9 @@ def test_a_bundle_that_fails_for_good_sends_each_of_its_pages_to_the_next_contac
     outbox_of: Outbox, make_user
 ):
     clock.freeze(T0)
-    alice = make_user("alice", "json://127.0.0.1:9/alice", "mailto://127.0.0.1:9?to=a@x.test")
+    alice = make_user(
+        "alice", "json://127.0.0.1:9/alice", "mailto://127.0.0.1:9?to=a@x.test&from=h@x.test"
+    )
     ids = [outbox_of.declare(f"Login broken {i}") for i in range(3)]
     for incident_id in ids:
         outbox_of.page(alice, incident_id)

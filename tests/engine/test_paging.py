@@ -16,17 +16,12 @@ from haetae.escalation.models import Escalation
 from haetae.notify.models import Notification
 from haetae.worker import Worker
 from tests.alerts.conftest import am_alert, am_body
+from tests.api.helpers import declare
 from tests.support.smtp import SmtpServer, body_of, subject_of
 from tests.support.webhook import WebhookReceiver
 
 P1 = {"title": "Payments down", "business_impact": "revenue", "user_impact": "all"}
 P3 = {"title": "Exports slow", "business_impact": "operations", "user_impact": "some"}
-
-
-def declare(api: httpx.Client, body: dict[str, str] = P1) -> str:
-    response = api.post("/api/v1/incidents", json=body)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
 
 
 def kinds(api: httpx.Client, incident_id: str) -> list[str]:
@@ -50,7 +45,7 @@ def test_declared_p1_pages_primary_on_call_by_email_with_ack_link(
     make_user("alice", smtp_server.url(to="alice@example.com"))
     make_user("bob", smtp_server.url(to="bob@example.com"))
     oncall_schedule(["alice"], ["bob"])
-    incident_id = declare(api)
+    incident_id = declare(api, **P1)["id"]
 
     worker.run_once()
 
@@ -80,7 +75,7 @@ def test_unacknowledged_p1_pages_secondary_after_30_minutes(
     make_user("alice", smtp_server.url(to="alice@example.com"))
     make_user("bob", webhook.url("/bob"))
     oncall_schedule(["alice"], ["bob"])
-    declare(api)
+    declare(api, **P1)
     worker.run_once()
     assert len(smtp_server.wait_for(1)) == 1
 
@@ -116,7 +111,7 @@ def test_acknowledging_stops_the_escalation_and_cancels_queued_pages(
     )
     make_user("bob", webhook.url("/bob"))
     oncall_schedule(["alice"], ["bob"])
-    incident_id = declare(api)
+    incident_id = declare(api, **P1)["id"]
     worker.run_once()
     assert len(smtp_server.wait_for(1)) == 1
 
@@ -162,7 +157,7 @@ def test_the_ack_link_in_the_page_acknowledges_without_logging_in(
 ):
     make_user("alice", smtp_server.url(to="alice@example.com"))
     oncall_schedule(["alice"])
-    incident_id = declare(api)
+    incident_id = declare(api, **P1)["id"]
     worker.run_once()
     [mail] = smtp_server.wait_for(1)
     links = re.findall(r"https?://\S+/act/[\w.\-]+", body_of(mail))
@@ -186,7 +181,7 @@ def test_p1_matrix_informs_ic_and_team_leads_at_15_minutes_until_resolved(
     assert api.post(
         "/api/v1/teams", json={"id": "team-leads", "name": "Team leads", "leads": ["lead"]}
     ).status_code in (200, 201)
-    incident_id = declare(api)
+    incident_id = declare(api, **P1)["id"]
     worker.run_once()
     assert api.post(f"/api/v1/incidents/{incident_id}/acknowledge").status_code == 200
     clock.advance(minutes=15)
@@ -205,7 +200,7 @@ def test_resolving_stops_everything_and_tells_who_was_paged(
 ):
     make_user("alice", smtp_server.url(to="alice@example.com"))
     oncall_schedule(["alice"])
-    incident_id = declare(api, P3)
+    incident_id = declare(api, **P3)["id"]
     worker.run_once()
     smtp_server.wait_for(1)
     checked = api.post(
@@ -227,7 +222,7 @@ def test_resolving_stops_everything_and_tells_who_was_paged(
 
 
 def test_nobody_on_call_is_on_the_timeline_and_the_escalation_goes_on(api, worker: Worker):
-    incident_id = declare(api)
+    incident_id = declare(api, **P1)["id"]
     worker.run_once()
     step = timeline(api, incident_id, "escalation_step")[0]
     assert step["data"]["notified"] == []
@@ -271,7 +266,7 @@ def test_a_failing_channel_is_retried_with_backoff_then_the_next_contact_method_
     make_user("alice", webhook.url("/alice"), smtp_server.url(to="alice@example.com"))
     oncall_schedule(["alice"])
     webhook.fail_next(10, status=503)
-    incident_id = declare(api, P3)
+    incident_id = declare(api, **P3)["id"]
 
     worker.run_once()
     for wait in (10, 20, 40):  # exponential backoff between attempts
@@ -297,7 +292,7 @@ def test_a_storm_reaches_a_person_as_one_bundled_message(
 ):
     make_user("alice", webhook.url("/alice"))
     oncall_schedule(["alice"])
-    ids = [declare(api, {**P3, "title": f"Disk full {i}"}) for i in range(12)]
+    ids = [declare(api, **{**P3, "title": f"Disk full {i}"})["id"] for i in range(12)]
 
     worker.run_once()
 
@@ -314,7 +309,7 @@ def test_a_bundle_whose_send_fails_loses_none_of_the_pages_it_carried(
     clock.freeze(datetime(2026, 11, 23, 3, 0, tzinfo=UTC))
     make_user("alice", webhook.url("/alice"))
     oncall_schedule(["alice"])
-    ids = [declare(api, {**P3, "title": f"Queue stuck {i}"}) for i in range(3)]
+    ids = [declare(api, **{**P3, "title": f"Queue stuck {i}"})["id"] for i in range(3)]
     webhook.fail_next(1, status=503)
 
     worker.run_once()  # the bundle fails; what it carried is pending on its own again

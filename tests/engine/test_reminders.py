@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 from sqlalchemy import select
 
 from haetae.clock import clock
@@ -16,6 +15,7 @@ from haetae.incidents.schemas import IncidentDeclare
 from haetae.incidents.service import declare_incident
 from haetae.policy.loader import load_policy_file
 from haetae.worker import Worker, WorkerConfig
+from tests.api.helpers import declare
 from tests.conftest import JWT_SECRET
 from tests.support.smtp import SmtpServer, body_of, subject_of
 from tests.support.webhook import WebhookReceiver
@@ -25,12 +25,6 @@ P3 = {"title": "Exports slow", "business_impact": "operations", "user_impact": "
 T0 = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 
 
-def declare(api: httpx.Client, body: dict[str, str]) -> str:
-    response = api.post("/api/v1/incidents", json=body)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
-
-
 def test_a_missed_p1_update_reminds_the_ic_once_per_missed_update(
     api, worker: Worker, smtp_server: SmtpServer, make_user, oncall_schedule
 ):
@@ -38,7 +32,7 @@ def test_a_missed_p1_update_reminds_the_ic_once_per_missed_update(
     make_user("alice", smtp_server.url(to="alice@example.com"))
     make_user("minji", smtp_server.url(to="minji@example.com"), locale="ko")
     oncall_schedule(["alice"])
-    incident_id = declare(api, P1)
+    incident_id = declare(api, **P1)["id"]
     assert (
         api.put(f"/api/v1/incidents/{incident_id}/roles/ic", json={"assignee": "minji"}).status_code
         == 200
@@ -70,7 +64,7 @@ def test_raising_the_severity_starts_the_new_severitys_escalation(
     clock.freeze(T0)
     make_user("alice", webhook.url("/alice"))
     oncall_schedule(["alice"])
-    incident_id = declare(api, P3)
+    incident_id = declare(api, **P3)["id"]
     worker.run_once()
     raised = api.patch(
         f"/api/v1/incidents/{incident_id}",

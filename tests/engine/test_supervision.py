@@ -21,9 +21,10 @@ from haetae.policy.schema import Policy
 from haetae.worker import Worker, WorkerConfig
 from haetae.worker.models import WorkerHeartbeat
 from haetae.worker.registry import default_jobs
+from tests.api.helpers import declare
 from tests.conftest import JWT_SECRET
 from tests.engine.test_durability import wait_until
-from tests.engine.test_paging import P1, declare
+from tests.engine.test_paging import P1
 from tests.support.webhook import WebhookReceiver
 
 
@@ -72,7 +73,7 @@ def test_a_job_that_keeps_failing_is_retried_and_counted_while_pages_still_go_ou
     running([Job("flaky", locked), *default_jobs()])
     make_user("alice", webhook.url("/alice"))
     oncall_schedule(["alice"])
-    incident_id = declare(api, P1)
+    incident_id = declare(api, **P1)["id"]
 
     [page] = webhook.wait_for(1, timeout=30)
     assert incident_id in page.json["message"]
@@ -107,7 +108,7 @@ def test_a_worker_thread_that_dies_is_restarted_and_pages_again(
     wait_until(died.is_set, timeout=10, what="the loop thread to die")
     make_user("alice", webhook.url("/alice"))
     oncall_schedule(["alice"])
-    incident_id = declare(api, P1)
+    incident_id = declare(api, **P1)["id"]
 
     [page] = webhook.wait_for(1, timeout=30)
     assert incident_id in page.json["message"]
@@ -153,7 +154,7 @@ def test_readiness_fails_when_due_work_waits_past_a_minute_while_a_worker_runs(
     make_user("alice", webhook.url("/alice"))
     oncall_schedule(["alice"])
     # Declared with no worker running: its first escalation step waits.
-    declare(api, P1)
+    declare(api, **P1)
     with db.session() as session:
         session.execute(update(Escalation).values(due_at=utcnow() - timedelta(seconds=90)))
     ready = anon.get("/health/ready").json()

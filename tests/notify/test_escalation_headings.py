@@ -3,7 +3,6 @@ English and Korean."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,9 +13,8 @@ from haetae.policy.escalation import EscalationPolicySpec
 from haetae.policy.loader import load_policy_file
 from haetae.policy.schema import Policy
 from haetae.policy.terms import localized
+from tests.notify.sample import PUBLIC, incident
 
-PUBLIC = "https://haetae.example.com/"
-STARTED = datetime(2026, 11, 21, 5, 30, tzinfo=UTC)
 SEED_000 = Path(__file__).parents[2] / "policies" / "seed-000-sev0-3.yaml"
 DECLARED = {"en": "🚨 INCIDENT ALERT 🚨", "ko": "🚨 INCIDENT DECLARED 🚨"}
 
@@ -27,7 +25,7 @@ def seed_000() -> Policy:
 
 
 def _incident(severity: str) -> Incident:
-    return Incident(
+    return incident(
         id="INC-20261121-001",
         title="Matchmaking down",
         summary="",
@@ -35,13 +33,8 @@ def _incident(severity: str) -> Incident:
         severity=severity,
         services=["matchmaking"],
         impact={},
-        category=None,
-        declared_by="minji",
-        declared_at=STARTED,
-        started_at=STARTED,
-        detected_at=STARTED,
-        acknowledged_at=None,
-        resolved_at=None,
+        business_impact=None,
+        user_impact=None,
         next_update_due=None,
     )
 

@@ -6,38 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from haetae.incidents.models import Incident
 from haetae.notify.messages import KINDS, render
 from haetae.policy.schema import Policy
+from tests.notify.sample import PUBLIC, STARTED, incident
 
-PUBLIC = "https://haetae.example.com/"
 ACK = "https://haetae.example.com/act/ack-token"
 RESOLVE = "https://haetae.example.com/act/resolve-token"
-STARTED = datetime(2026, 11, 21, 5, 30, tzinfo=UTC)  # 14:30 in Seoul
-
-
-def incident(**fields: object) -> Incident:
-    values: dict[str, object] = dict(
-        id="INC-20261121-007",
-        title="Matchmaking queue stuck",
-        summary="Players wait forever in the lobby",
-        status="investigating",
-        severity="P1",
-        services=["matchmaking", "game-server"],
-        impact={"users": 5000, "regions": ["kr"]},
-        business_impact="revenue",
-        user_impact="all",
-        category=None,
-        declared_by="minji",
-        declared_at=STARTED,
-        started_at=STARTED,
-        detected_at=STARTED,
-        acknowledged_at=None,
-        resolved_at=None,
-        next_update_due=STARTED + timedelta(minutes=5),
-    )
-    values.update(fields)
-    return Incident(**values)
 
 
 def test_every_kind_has_a_subject_and_body_in_both_languages(policy: Policy) -> None:

@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from haetae.incidents.lifecycle import RESOLVED_FROM_LINK
 from haetae.incidents.models import Incident
-from haetae.notify.messages import render
+from haetae.notify.messages import Message, render
 from haetae.policy.schema import Policy
-
-PUBLIC = "https://haetae.example.com/"
-STARTED = datetime(2026, 11, 21, 5, 30, tzinfo=UTC)  # 14:30 in Seoul
+from tests.notify.sample import PUBLIC, STARTED, incident
 
 
 def resolved(summary: str | None) -> Incident:
-    return Incident(
+    return incident(
         id="INC-20261121-003",
         title="Payments fail",
         summary="",
         status="resolved",
-        severity="P1",
         services=["payments", "checkout"],
         impact={"users": 1200, "features": ["card payments"]},
-        business_impact="revenue",
-        user_impact="all",
-        category=None,
-        declared_by="minji",
-        declared_at=STARTED,
-        started_at=STARTED,
-        detected_at=STARTED,
         acknowledged_at=STARTED + timedelta(minutes=2),
         resolved_at=STARTED + timedelta(minutes=47),
         next_update_due=None,
@@ -36,14 +26,14 @@ def resolved(summary: str | None) -> Incident:
     )
 
 
-def test_korean_disbanding_message_follows_seed_000(policy: Policy) -> None:
-    message = render(
-        "resolved",
-        incident=resolved("결제 게이트웨이 배포 롤백"),
-        policy=policy,
-        locale="ko",
-        public_url=PUBLIC,
+def disbanding(policy: Policy, summary: str, locale: str) -> Message:
+    return render(
+        "resolved", incident=resolved(summary), policy=policy, locale=locale, public_url=PUBLIC
     )
+
+
+def test_korean_disbanding_message_follows_seed_000(policy: Policy) -> None:
+    message = disbanding(policy, "결제 게이트웨이 배포 롤백", "ko")
     lines = message.body.splitlines()
     assert lines[0] == "✅ INCIDENT RESOLVED ✅"
     for line in (
@@ -58,13 +48,7 @@ def test_korean_disbanding_message_follows_seed_000(policy: Policy) -> None:
 
 
 def test_english_disbanding_message_says_the_same_in_english(policy: Policy) -> None:
-    message = render(
-        "resolved",
-        incident=resolved("Rolled back the payment gateway release"),
-        policy=policy,
-        locale="en",
-        public_url=PUBLIC,
-    )
+    message = disbanding(policy, "Rolled back the payment gateway release", "en")
     lines = message.body.splitlines()
     assert lines[0] == "✅ INCIDENT RESOLVED ✅"
     for line in (
@@ -81,9 +65,8 @@ def test_english_disbanding_message_says_the_same_in_english(policy: Policy) -> 
 
 
 def test_a_link_resolution_is_said_in_the_readers_language(policy: Policy) -> None:
-    incident = resolved(RESOLVED_FROM_LINK)
-    en = render("resolved", incident=incident, policy=policy, locale="en", public_url=PUBLIC)
-    ko = render("resolved", incident=incident, policy=policy, locale="ko", public_url=PUBLIC)
+    en = disbanding(policy, RESOLVED_FROM_LINK, "en")
+    ko = disbanding(policy, RESOLVED_FROM_LINK, "ko")
     assert "How it was resolved: resolved from a page link" in en.body
     assert "해결 방법: 알림의 링크로 해결함" in ko.body
 

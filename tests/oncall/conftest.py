@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.orm import Session
@@ -16,6 +17,14 @@ from haetae.oncall.models import Schedule
 from haetae.oncall.schemas import ScheduleSpec
 
 MADE = datetime(2026, 1, 1, tzinfo=UTC)
+SEOUL = ZoneInfo("Asia/Seoul")
+# The rotation most on-call tests start from: alice and bob by the week from Monday 2026-03-02.
+WEEKLY = {
+    "name": "weekly",
+    "type": "weekly",
+    "handoff": "2026-03-02T09:00",
+    "participants": ["alice", "bob"],
+}
 PEOPLE = ("alice", "bob", "carol", "dave", "erin")
 
 
@@ -35,6 +44,10 @@ def make_schedule(session: Session) -> Callable[..., Schedule]:
         return oncall.put_schedule(session, ScheduleSpec.model_validate(spec), now=MADE)
 
     return make
+
+
+def seoul(*args: int) -> datetime:
+    return datetime(*args, tzinfo=SEOUL)
 
 
 def who(session: Session, schedule: Schedule, at: datetime, layer: str = "primary") -> list[str]:

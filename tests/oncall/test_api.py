@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -13,20 +12,15 @@ from icalendar import Calendar
 from haetae.clock import clock
 from haetae.people.models import Service, Team
 from tests.api.helpers import error_code
+from tests.oncall.conftest import MADE, WEEKLY, seoul
+from tests.support.people import api_token
 
-SEOUL = ZoneInfo("Asia/Seoul")
-MADE = datetime(2026, 1, 1, tzinfo=UTC)
 SPEC = {
     "id": "ops",
     "name": "Ops on-call",
     "time_zone": "Asia/Seoul",
     "rotations": [
-        {
-            "name": "weekly",
-            "type": "weekly",
-            "handoff": "2026-03-02T09:00",
-            "participants": ["alice", "bob"],
-        },
+        WEEKLY,
         {
             "name": "backup",
             "layer": "secondary",
@@ -36,10 +30,6 @@ SPEC = {
         },
     ],
 }
-
-
-def seoul(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SEOUL)
 
 
 def q(moment: datetime) -> str:
@@ -56,10 +46,7 @@ def people(api: httpx.Client) -> None:
 
 
 def signed_in(server, username: str) -> httpx.Client:
-    token = httpx.post(
-        f"{server.url}/api/v1/auth/login",
-        json={"username": username, "password": f"{username}-password"},
-    ).json()["access_token"]
+    token = api_token(server.url, username, f"{username}-password")
     return httpx.Client(
         base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
     )

@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from haetae.db import Database
 from haetae.oncall import service as oncall
 from haetae.oncall.schemas import ScheduleSpec
 from tests.cli.conftest import Haetae, haetae
+from tests.oncall.conftest import MADE, WEEKLY
 
 assert haetae  # the fixture, for this folder
 
-MADE = datetime(2026, 1, 1, tzinfo=UTC)
 SPEC = {
     "id": "ops",
     "time_zone": "Asia/Seoul",
     "rotations": [
-        {
-            "name": "weekly",
-            "type": "weekly",
-            "handoff": "2026-03-02T09:00",
-            "participants": ["alice", "bob"],
-        },
+        WEEKLY,
         {
             "name": "backup",
             "layer": "secondary",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -13,14 +12,7 @@ from haetae.oncall import service as oncall
 from haetae.oncall.models import Rotation
 from haetae.oncall.schemas import OverrideSpec, ScheduleSpec
 from haetae.people.models import Team
-from tests.oncall.conftest import MADE, who
-
-SEOUL = ZoneInfo("Asia/Seoul")
-
-
-def seoul(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SEOUL)
-
+from tests.oncall.conftest import MADE, SEOUL, seoul, who
 
 DAILY = {
     "name": "daily",
@@ -28,6 +20,11 @@ DAILY = {
     "handoff": "2026-03-02T09:00",
     "participants": ["alice", "bob"],
 }
+
+
+def march_2(start: int, end: int) -> dict[str, datetime]:
+    """An override's period on 2026-03-02, from `start` to `end` o'clock in Seoul."""
+    return {"start": seoul(2026, 3, 2, start), "end": seoul(2026, 3, 2, end)}
 
 
 def override(session, schedule, **fields):
@@ -72,33 +69,19 @@ def test_an_override_replacing_someone_covers_only_their_time(session, daily):
 
 
 def test_of_overlapping_overrides_the_newest_wins(session, daily):
-    override(session, daily, user="carol", start=seoul(2026, 3, 2, 10), end=seoul(2026, 3, 2, 20))
-    override(session, daily, user="dave", start=seoul(2026, 3, 2, 14), end=seoul(2026, 3, 2, 16))
-    override(session, daily, user="erin", start=seoul(2026, 3, 2, 12), end=seoul(2026, 3, 2, 15))
+    override(session, daily, user="carol", **march_2(10, 20))
+    override(session, daily, user="dave", **march_2(14, 16))
+    override(session, daily, user="erin", **march_2(12, 15))
     at = [who(session, daily, seoul(2026, 3, 2, h))[0] for h in (9, 11, 12, 14, 15, 17, 20)]
     assert at == ["alice", "carol", "erin", "erin", "dave", "carol", "alice"]
 
 
 def test_a_newer_override_can_replace_whoever_an_older_one_put_on_call(session, daily):
-    override(session, daily, user="carol", start=seoul(2026, 3, 2, 10), end=seoul(2026, 3, 2, 20))
+    override(session, daily, user="carol", **march_2(10, 20))
     # carol is on call by the override: dave takes over carol's part...
-    override(
-        session,
-        daily,
-        user="dave",
-        replaces="carol",
-        start=seoul(2026, 3, 2, 12),
-        end=seoul(2026, 3, 2, 14),
-    )
+    override(session, daily, user="dave", replaces="carol", **march_2(12, 14))
     # ...and erin replaces alice, who would be on call by the rotation.
-    override(
-        session,
-        daily,
-        user="erin",
-        replaces="alice",
-        start=seoul(2026, 3, 2, 16),
-        end=seoul(2026, 3, 2, 18),
-    )
+    override(session, daily, user="erin", replaces="alice", **march_2(16, 18))
     at = [who(session, daily, seoul(2026, 3, 2, h))[0] for h in (11, 12, 14, 16, 18)]
     assert at == ["carol", "dave", "carol", "erin", "carol"]
 
@@ -108,32 +91,16 @@ def test_overrides_belong_to_one_layer(session, make_schedule):
         time_zone="Asia/Seoul",
         rotations=[DAILY, {**DAILY, "name": "backup", "layer": "secondary"}],
     )
-    override(
-        session,
-        schedule,
-        user="carol",
-        layer="secondary",
-        start=seoul(2026, 3, 2, 10),
-        end=seoul(2026, 3, 2, 20),
-    )
+    override(session, schedule, user="carol", layer="secondary", **march_2(10, 20))
     assert who(session, schedule, seoul(2026, 3, 2, 12)) == ["alice"]
     assert who(session, schedule, seoul(2026, 3, 2, 12), "secondary") == ["carol"]
     with pytest.raises(HaetaeError) as refused:
-        override(
-            session,
-            schedule,
-            user="carol",
-            layer="tertiary",
-            start=seoul(2026, 3, 2, 10),
-            end=seoul(2026, 3, 2, 20),
-        )
+        override(session, schedule, user="carol", layer="tertiary", **march_2(10, 20))
     assert (refused.value.code, refused.value.details) == ("VALIDATION_ERROR", {"field": "layer"})
 
 
 def test_removing_an_override_gives_the_time_back(session, daily):
-    made = override(
-        session, daily, user="carol", start=seoul(2026, 3, 2, 10), end=seoul(2026, 3, 2, 20)
-    )
+    made = override(session, daily, user="carol", **march_2(10, 20))
     oncall.remove_override(session, daily.id, made.id)
     assert who(session, daily, seoul(2026, 3, 2, 12)) == ["alice"]
     with pytest.raises(HaetaeError) as missing:
@@ -143,14 +110,7 @@ def test_removing_an_override_gives_the_time_back(session, daily):
 
 def test_an_override_for_an_unknown_person_names_the_field(session, daily):
     with pytest.raises(HaetaeError) as refused:
-        override(
-            session,
-            daily,
-            user="carol",
-            replaces="zed",
-            start=seoul(2026, 3, 2, 10),
-            end=seoul(2026, 3, 2, 20),
-        )
+        override(session, daily, user="carol", replaces="zed", **march_2(10, 20))
     assert (refused.value.code, refused.value.details) == ("UNKNOWN_USER", {"field": "replaces"})
 
 

@@ -11,18 +11,13 @@ from hypothesis import strategies as st
 
 from haetae.oncall import service as oncall
 from haetae.oncall.rotation import RotationPlan, layer_timeline, rotation_pieces
-from tests.oncall.conftest import who
+from tests.oncall.conftest import SEOUL, seoul, who
 
 NY = ZoneInfo("America/New_York")
-SEOUL = ZoneInfo("Asia/Seoul")
 
 
 def ny(*args: int) -> datetime:
     return datetime(*args, tzinfo=NY)
-
-
-def seoul(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SEOUL)
 
 
 def rotation(**fields):

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
 
 from haetae.auth import keys
-from haetae.auth import service as auth
 from haetae.clock import utcnow
 from haetae.db import Database
 from tests.cli.conftest import haetae
+from tests.support.people import add_user
 from tests.support.server import RunningServer
 
 __all__ = ["as_user", "haetae"]
@@ -24,11 +25,9 @@ def as_user(server: RunningServer, db: Database) -> Iterator[AsUser]:
     """`as_user("kim", role="responder")`: a new user and a client using their API key."""
     clients: list[httpx.Client] = []
 
-    def make(username: str, role: str = "responder", **fields: str) -> httpx.Client:
+    def make(username: str, role: str = "responder", **fields: Any) -> httpx.Client:
         with db.session() as session:
-            user = auth.create_user(
-                session, username=username, password=None, role=role, now=utcnow(), **fields
-            )
+            user = add_user(session, username, password=None, role=role, **fields)
             _, key = keys.create_api_key(
                 session, name=f"{username}-key", role=role, now=utcnow(), user=user
             )

@@ -23,13 +23,13 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import urlencode, urlsplit
 
 import httpx
 
 from tests.support.pg import free_port
+from tests.support.started import Started
 
 BINARY = "/usr/bin/prometheus-alertmanager"
 
@@ -80,7 +80,7 @@ class AlertmanagerError(RuntimeError):
     pass
 
 
-class Alertmanager:
+class Alertmanager(Started):
     """One `prometheus-alertmanager` process with one webhook receiver.
 
     receiver_url: where the webhook posts (e.g. Haetae's /ingest/alertmanager URL).
@@ -251,14 +251,6 @@ class Alertmanager:
     def __enter__(self) -> Alertmanager:
         return self if self.running else self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
     def log(self) -> str:
         """Everything the process has written so far (stderr and stdout)."""
         if self.dir is None or not (self.dir / "alertmanager.log").exists():
@@ -298,7 +290,7 @@ class Alertmanager:
         return counts
 
 
-class AlertmanagerPair:
+class AlertmanagerPair(Started):
     """Two Alertmanagers with the same configuration and no gossip between them.
 
     post_alerts() sends every alert to both, as Prometheus sends to each Alertmanager it
@@ -324,17 +316,6 @@ class AlertmanagerPair:
     def stop(self) -> None:
         for member in self.members:
             member.stop()
-
-    def __enter__(self) -> AlertmanagerPair:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def urls(self) -> list[str]:

@@ -63,6 +63,7 @@ def start_server(app: FastAPI) -> RunningServer:
 
 HAETAE = str(Path(sys.executable).parent / "haetae")
 BOOTSTRAP_KEY = "a-bootstrap-key-123456"
+BOOTSTRAP = {"Authorization": f"Bearer {BOOTSTRAP_KEY}"}  # the admin's headers, before any user
 # Settings a developer's shell may carry that would change what the server does.
 _SCRUBBED = ("DATABASE_URL", "POLICY_FILE", "API_KEY", "JWT_SECRET", "HAETAE_DATA_DIR")
 
@@ -107,12 +108,18 @@ def serve_process(
             time.sleep(0.1)
         yield proc, url
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_process(proc, timeout=30)
+
+
+def stop_process(proc: subprocess.Popen[str], timeout: float) -> None:
+    """Terminate a child process as a service manager would; kill it after `timeout` s."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 @contextmanager
@@ -122,8 +129,6 @@ def logged_serve(env: dict[str, str], log: Path) -> Iterator[tuple[str, httpx.Cl
     with (
         log.open("w") as stderr,
         serve_process(env, stderr=stderr.fileno()) as (_proc, url),
-        httpx.Client(
-            base_url=url, headers={"Authorization": f"Bearer {BOOTSTRAP_KEY}"}, timeout=30
-        ) as api,
+        httpx.Client(base_url=url, headers=BOOTSTRAP, timeout=30) as api,
     ):
         yield url, api

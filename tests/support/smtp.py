@@ -8,13 +8,13 @@ import threading
 import time
 from email.message import EmailMessage
 from email.parser import BytesParser
-from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
 from aiosmtpd.controller import Controller
 
 from tests.support.pg import free_port
+from tests.support.started import Started
 
 
 def subject_of(message: EmailMessage) -> str:
@@ -48,7 +48,7 @@ class _Recorder:
         return "250 Message accepted for delivery"
 
 
-class SmtpServer:
+class SmtpServer(Started):
     """`with SmtpServer() as smtp:` or start()/stop(). `.messages` holds parsed EmailMessages
     in arrival order; `.recipients[i]` the envelope recipients of message i. `delay`: seconds
     each message is held before it is accepted (a slow server; one at a time per connection).
@@ -79,17 +79,6 @@ class SmtpServer:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
-
-    def __enter__(self) -> SmtpServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def clear(self) -> None:
         with self._cond:

@@ -9,8 +9,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
+
+from tests.support.started import Started
 
 
 @dataclass
@@ -97,7 +98,7 @@ class _Server(ThreadingHTTPServer):
     receiver: WebhookReceiver
 
 
-class WebhookReceiver:
+class WebhookReceiver(Started):
     """`with WebhookReceiver() as hook:` or start()/stop(). `.requests` holds every call
     (failed ones too, with the status answered); `.received` only those answered 2xx.
 
@@ -138,17 +139,6 @@ class WebhookReceiver:
             self.close_connections()
         if self._thread is not None:
             self._thread.join(timeout=10)
-
-    def __enter__(self) -> WebhookReceiver:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def fail_next(self, n: int, status: int = 500) -> None:
         """Answer the next `n` requests with `status` (they are still recorded)."""

@@ -8,19 +8,12 @@ from contextlib import contextmanager
 
 import httpx
 
-from haetae.auth.service import create_user
-from haetae.clock import utcnow
 from haetae.db import Database
+from tests.api.helpers import declare
+from tests.support.people import PASSWORD, make_user
 
-PASSWORD = "correct-horse-battery"
+__all__ = ["PASSWORD", "console_for", "csrf_from", "make_user", "open_incident", "sign_in"]
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def make_user(db: Database, username: str, *, role: str = "responder", locale: str = "en") -> None:
-    with db.session() as session:
-        create_user(
-            session, username=username, password=PASSWORD, role=role, locale=locale, now=utcnow()
-        )
 
 
 def csrf_from(html: str) -> str:
@@ -29,8 +22,10 @@ def csrf_from(html: str) -> str:
     return found.group(1)
 
 
-def sign_in(client: httpx.Client, username: str, password: str = PASSWORD) -> httpx.Response:
-    form = client.get("/login")
+def sign_in(
+    client: httpx.Client, username: str, password: str = PASSWORD, *, next: str = "/"
+) -> httpx.Response:
+    form = client.get(f"/login?next={next}")
     assert form.status_code == 200, form.text
     return client.post(
         "/login",
@@ -38,9 +33,19 @@ def sign_in(client: httpx.Client, username: str, password: str = PASSWORD) -> ht
             "username": username,
             "password": password,
             "csrf_token": csrf_from(form.text),
-            "next": "/",
+            "next": next,
         },
     )
+
+
+def open_incident(
+    api: httpx.Client, client: httpx.Client, **fields: object
+) -> tuple[str, str, str]:
+    """An incident declared through the API: its id, its console path and the form token
+    `client` gets on its page."""
+    incident_id = str(declare(api, **fields)["id"])
+    url = f"/incidents/{incident_id}"
+    return incident_id, url, csrf_from(client.get(url).text)
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from haetae.auth import keys
 from haetae.auth.models import ApiKey, User
 from haetae.clock import utcnow
 from haetae.db import Database
+from tests.support.people import api_login
 from tests.support.server import RunningServer
 from tests.web.console_client import console_for, csrf_from, make_user
 
@@ -211,11 +212,7 @@ def test_an_admin_can_deactivate_and_reactivate_someone(
     off = ada.post(f"/access/users/{robin}/active", data={"csrf_token": _csrf(ada), "active": "0"})
     assert off.status_code == 303
     assert "Deactivated" in ada.get("/access").text
-    refused = httpx.post(
-        f"{server.url}/api/v1/auth/login",
-        json={"username": "robin", "password": "correct-horse-battery"},
-        timeout=30,
-    )
+    refused = api_login(server.url, "robin")
     assert refused.status_code == 401
     on = ada.post(f"/access/users/{robin}/active", data={"csrf_token": _csrf(ada), "active": "1"})
     assert on.status_code == 303

@@ -21,6 +21,7 @@ from haetae.alerts.integrations import create_integration, digest
 from haetae.alerts.models import Alert, Integration
 from haetae.clock import utcnow
 from haetae.db import Database
+from tests.api.helpers import declare
 from tests.support.server import RunningServer
 from tests.web.console_client import console_for, csrf_from
 
@@ -66,11 +67,12 @@ def add_alert(db: Database, integration_id: int, **fields: Any) -> int:
         return alert.id
 
 
-def declare(api: httpx.Client, title: str = "Checkout returns 502") -> str:
-    body = {"title": title, "business_impact": "revenue", "user_impact": "all"}
-    response = api.post("/api/v1/incidents", json=body)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
+def assert_untouched(db: Database, before: Integration) -> None:
+    """prod-am is as it was (same token, same state) and no other integration was made."""
+    after = integration_row(db, "prod-am")
+    assert (after.token_hash, after.disabled_at) == (before.token_hash, before.disabled_at)
+    with db.session(write=False) as session:
+        assert list(session.scalars(select(Integration.name))) == ["prod-am"]
 
 
 def integration_row(db: Database, name: str) -> Integration:
@@ -283,10 +285,7 @@ def test_responders_and_viewers_read_but_cannot_manage(
         response = client.post(path, data={"csrf_token": csrf_from(page.text), **data})
         assert response.status_code == 403, path
         assert "Only an admin can manage integrations." in response.text
-    after = integration_row(db, "prod-am")
-    assert (after.token_hash, after.disabled_at) == (before.token_hash, before.disabled_at)
-    with db.session(write=False) as session:
-        assert list(session.scalars(select(Integration.name))) == ["prod-am"]
+    assert_untouched(db, before)
 
 
 def test_posts_without_the_csrf_token_are_refused(ada: httpx.Client, db: Database) -> None:
@@ -301,10 +300,7 @@ def test_posts_without_the_csrf_token_are_refused(ada: httpx.Client, db: Databas
         forged = ada.post(path, data={**data, "csrf_token": "0" * 64})
         assert forged.status_code == 403, path
         assert "security token" in forged.text
-    after = integration_row(db, "prod-am")
-    assert (after.token_hash, after.disabled_at) == (before.token_hash, before.disabled_at)
-    with db.session(write=False) as session:
-        assert list(session.scalars(select(Integration.name))) == ["prod-am"]
+    assert_untouched(db, before)
 
 
 def test_pages_need_a_session(anon: httpx.Client) -> None:
@@ -321,7 +317,7 @@ def test_alert_detail_shows_labels_unchanged_and_escaped(
     alice: httpx.Client, db: Database, api: httpx.Client
 ) -> None:
     integration_id = add_integration(db)
-    incident_id = declare(api)
+    incident_id = declare(api)["id"]
     raw = {"receiver": "haetae", "alerts": [{"labels": {"팀": "결제팀", "x": "<b>bold</b>"}}]}
     alert_id = add_alert(
         db,
@@ -435,8 +431,8 @@ def test_incident_page_lists_its_alerts(
     alice: httpx.Client, db: Database, api: httpx.Client
 ) -> None:
     integration_id = add_integration(db)
-    incident_id = declare(api)
-    other_incident = declare(api, "Another")
+    incident_id = declare(api)["id"]
+    other_incident = declare(api, title="Another")["id"]
     ours = add_alert(db, integration_id, summary="Disk full", incident_id=incident_id, receipts=3)
     add_alert(
         db,
@@ -459,7 +455,7 @@ def test_incident_page_lists_its_alerts(
     assert "status-alert-resolved" in text
 
     # An incident with no alerts keeps the panel, hidden.
-    quiet = declare(api, "Quiet")
+    quiet = declare(api, title="Quiet")["id"]
     empty = re.search(r'<section id="panel-alerts"[^>]*>', alice.get(f"/incidents/{quiet}").text)
     assert empty
     assert "hidden" in empty.group(0)
@@ -469,7 +465,7 @@ def test_incident_actions_keep_the_alerts_panel(
     alice: httpx.Client, db: Database, api: httpx.Client
 ) -> None:
     integration_id = add_integration(db)
-    incident_id = declare(api)
+    incident_id = declare(api)["id"]
     add_alert(db, integration_id, summary="Disk full", incident_id=incident_id)
     page = alice.get(f"/incidents/{incident_id}")
     response = alice.post(
@@ -484,7 +480,7 @@ def test_incident_actions_keep_the_alerts_panel(
 
 def test_new_pages_in_korean(ada: httpx.Client, db: Database, api: httpx.Client) -> None:
     integration_id = add_integration(db)
-    incident_id = declare(api)
+    incident_id = declare(api)["id"]
     alert_id = add_alert(db, integration_id, summary="Disk full", incident_id=incident_id)
     ada.cookies.set("lang", "ko")
     pages = {

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import httpx
 
-from tests.web.console_client import csrf_from
-from tests.web.test_pages import declare, timeline_kinds
+from tests.api.helpers import declare
+from tests.web.console_client import csrf_from, open_incident
+from tests.web.test_pages import timeline_kinds
 
 
 def edit_form(token: str, **changes: str) -> dict[str, str]:
@@ -33,7 +34,7 @@ def edit_form(token: str, **changes: str) -> dict[str, str]:
 def test_edit_reclassifies_by_the_matrix_and_shows_on_the_timeline(
     alice: httpx.Client, api: httpx.Client
 ) -> None:
-    incident_id = declare(api)  # revenue x all users: P1 from the matrix
+    incident_id = declare(api)["id"]  # revenue x all users: P1 from the matrix
     url = f"/incidents/{incident_id}"
     page = alice.get(url).text
     assert f'action="{url}/edit"' in page
@@ -80,9 +81,7 @@ def test_edit_reclassifies_by_the_matrix_and_shows_on_the_timeline(
 def test_edit_with_htmx_swaps_the_panel_and_the_header(
     alice: httpx.Client, api: httpx.Client
 ) -> None:
-    incident_id = declare(api)
-    url = f"/incidents/{incident_id}"
-    token = csrf_from(alice.get(url).text)
+    _incident_id, url, token = open_incident(api, alice)
     swapped = alice.post(
         f"{url}/edit",
         data=edit_form(token, business_impact="operations", user_impact="some"),
@@ -98,9 +97,7 @@ def test_edit_with_htmx_swaps_the_panel_and_the_header(
 def test_explicit_severity_without_a_reason_is_refused_on_the_form(
     alice: httpx.Client, api: httpx.Client
 ) -> None:
-    incident_id = declare(api)
-    url = f"/incidents/{incident_id}"
-    token = csrf_from(alice.get(url).text)
+    incident_id, url, token = open_incident(api, alice)
     before = timeline_kinds(api, incident_id)
 
     refused = alice.post(f"{url}/edit", data=edit_form(token, title="Renamed", severity="P3"))
@@ -127,9 +124,7 @@ def test_explicit_severity_without_a_reason_is_refused_on_the_form(
 def test_explicit_severity_with_a_reason_is_kept_when_impacts_change(
     alice: httpx.Client, api: httpx.Client
 ) -> None:
-    incident_id = declare(api)
-    url = f"/incidents/{incident_id}"
-    token = csrf_from(alice.get(url).text)
+    _incident_id, url, token = open_incident(api, alice)
     chosen = alice.post(
         f"{url}/edit",
         data=edit_form(token, severity="P3", severity_reason="Only the staging shop is down"),
@@ -146,7 +141,7 @@ def test_explicit_severity_with_a_reason_is_kept_when_impacts_change(
 def test_viewer_sees_no_edit_or_step_down_form_and_gets_403(
     victor: httpx.Client, api: httpx.Client
 ) -> None:
-    incident_id = declare(api)
+    incident_id = declare(api)["id"]
     url = f"/incidents/{incident_id}"
     assert api.put(f"/api/v1{url}/roles/ic", json={"assignee": "mina"}).is_success
     page = victor.get(url).text
@@ -164,9 +159,7 @@ def test_viewer_sees_no_edit_or_step_down_form_and_gets_403(
 def test_step_down_frees_the_role_and_shows_on_the_timeline(
     alice: httpx.Client, api: httpx.Client
 ) -> None:
-    incident_id = declare(api)
-    url = f"/incidents/{incident_id}"
-    token = csrf_from(alice.get(url).text)
+    incident_id, url, token = open_incident(api, alice)
     taken = alice.post(f"{url}/roles/ic", data={"csrf_token": token, "assignee": "alice"})
     assert taken.status_code == 303
     page = alice.get(url).text
@@ -194,7 +187,7 @@ def test_step_down_frees_the_role_and_shows_on_the_timeline(
 
 
 def test_another_holder_can_be_relieved(alice: httpx.Client, api: httpx.Client) -> None:
-    incident_id = declare(api)
+    incident_id = declare(api)["id"]
     url = f"/incidents/{incident_id}"
     assert api.put(f"/api/v1{url}/roles/comms_lead", json={"assignee": "bob"}).is_success
     page = alice.get(url).text
@@ -207,7 +200,7 @@ def test_another_holder_can_be_relieved(alice: httpx.Client, api: httpx.Client) 
 def test_closed_or_canceled_incident_shows_no_edit_form(
     alice: httpx.Client, api: httpx.Client
 ) -> None:
-    incident_id = declare(api)
+    incident_id = declare(api)["id"]
     url = f"/incidents/{incident_id}"
     canceled = api.post(f"/api/v1{url}/transitions", json={"to": "canceled", "reason": "dup"})
     assert canceled.status_code == 200, canceled.text

@@ -7,7 +7,7 @@ import html
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import httpx
 import pytest
@@ -90,6 +90,15 @@ def row_of(markup: str, marker: str) -> str:
 def post(client: httpx.Client, path: str, data: dict[str, str], page: str) -> httpx.Response:
     token = csrf_from(client.get(page).text)
     return client.post(path, data={"csrf_token": token, **data})
+
+
+def new_feed(client: httpx.Client, page: str) -> SplitResult:
+    """Ask for a new iCal feed URL on `page`; the URL, which that answer alone shows."""
+    response = post(client, f"{page}/ical-token", {}, page)
+    assert response.status_code == 200
+    url = re.search(r'<pre id="fresh-feed">([^<]+)</pre>', response.text)
+    assert url, response.text
+    return urlsplit(html.unescape(url.group(1)))
 
 
 # On call now
@@ -261,11 +270,7 @@ def test_the_ical_feed_url_is_shown_once_and_works(
     ops: None, alice: httpx.Client, anon: httpx.Client
 ) -> None:
     assert "No feed URL yet." in page_of(alice, "/schedules/ops")
-    response = post(alice, "/schedules/ops/ical-token", {}, "/schedules/ops")
-    assert response.status_code == 200
-    url = re.search(r'<pre id="fresh-feed">([^<]+)</pre>', response.text)
-    assert url, response.text
-    feed = urlsplit(html.unescape(url.group(1)))
+    feed = new_feed(alice, "/schedules/ops")
     calendar = anon.get(f"{feed.path}?{feed.query}")
     assert calendar.status_code == 200 and "BEGIN:VCALENDAR" in calendar.text
     token = feed.query.removeprefix("token=")
@@ -281,11 +286,7 @@ def test_my_own_shifts_feed_is_made_on_my_profile(
     ops: None, alice: httpx.Client, anon: httpx.Client
 ) -> None:
     assert "No feed URL yet." in page_of(alice, "/profile")
-    response = post(alice, "/profile/ical-token", {}, "/profile")
-    assert response.status_code == 200
-    url = re.search(r'<pre id="fresh-feed">([^<]+)</pre>', response.text)
-    assert url, response.text
-    feed = urlsplit(html.unescape(url.group(1)))
+    feed = new_feed(alice, "/profile")
     assert feed.path == "/ical/users/alice.ics"
     calendar = anon.get(f"{feed.path}?{feed.query}")
     assert calendar.status_code == 200 and "BEGIN:VEVENT" in calendar.text

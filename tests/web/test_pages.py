@@ -10,16 +10,16 @@ import pytest
 
 from haetae.clock import clock
 from haetae.db import Database
+from tests.api.helpers import declare
 from tests.support.server import RunningServer
-from tests.web.console_client import PASSWORD, console_for, csrf_from, make_user, sign_in
-
-
-def declare(api: httpx.Client, **fields: object) -> str:
-    body = {"title": "Checkout returns 502", "business_impact": "revenue", "user_impact": "all"}
-    body.update(fields)
-    response = api.post("/api/v1/incidents", json=body)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
+from tests.web.console_client import (
+    PASSWORD,
+    console_for,
+    csrf_from,
+    make_user,
+    open_incident,
+    sign_in,
+)
 
 
 def timeline_kinds(api: httpx.Client, incident_id: str) -> list[str]:
@@ -60,16 +60,7 @@ def test_signing_in_sets_a_strict_http_only_session_and_returns_to_next(
     anon: httpx.Client, db: Database
 ) -> None:
     make_user(db, "alice")
-    form = anon.get("/login?next=/incidents")
-    response = anon.post(
-        "/login",
-        data={
-            "username": "alice",
-            "password": PASSWORD,
-            "csrf_token": csrf_from(form.text),
-            "next": "/incidents",
-        },
-    )
+    response = sign_in(anon, "alice", next="/incidents")
     assert response.status_code == 303
     assert response.headers["location"] == "/incidents"
     cookie = next(
@@ -98,16 +89,7 @@ def test_login_without_its_form_token_is_refused(anon: httpx.Client, db: Databas
 
 def test_next_cannot_send_someone_off_site(anon: httpx.Client, db: Database) -> None:
     make_user(db, "alice")
-    form = anon.get("/login")
-    response = anon.post(
-        "/login",
-        data={
-            "username": "alice",
-            "password": PASSWORD,
-            "csrf_token": csrf_from(form.text),
-            "next": "//evil.example/steal",
-        },
-    )
+    response = sign_in(anon, "alice", next="//evil.example/steal")
     assert response.headers["location"] == "/"
 
 
@@ -122,7 +104,7 @@ def test_logout_ends_the_session(alice: httpx.Client) -> None:
 
 
 def test_korean_page_with_the_lang_cookie(alice: httpx.Client, api: httpx.Client) -> None:
-    incident_id = declare(api)
+    incident_id = declare(api)["id"]
     alice.cookies.set("lang", "ko")
     page = alice.get(f"/incidents/{incident_id}")
     assert page.status_code == 200
@@ -158,7 +140,7 @@ def test_language_switch_sets_the_cookie_and_goes_back(anon: httpx.Client) -> No
 def test_viewer_sees_pages_without_forms_and_cannot_post(
     victor: httpx.Client, api: httpx.Client
 ) -> None:
-    incident_id = declare(api)
+    incident_id = declare(api)["id"]
     page = victor.get(f"/incidents/{incident_id}")
     assert page.status_code == 200
     assert "Checkout returns 502" in page.text
@@ -179,7 +161,7 @@ def test_viewer_sees_pages_without_forms_and_cannot_post(
 
 
 def test_post_without_a_valid_csrf_token_is_refused(alice: httpx.Client, api: httpx.Client) -> None:
-    incident_id = declare(api)
+    incident_id = declare(api)["id"]
     url = f"/incidents/{incident_id}/updates"
     assert alice.post(url, data={"situation": "no token"}).status_code == 403
     wrong = alice.post(url, data={"situation": "wrong", "csrf_token": "0" * 64})
@@ -204,7 +186,7 @@ def test_post_without_a_valid_csrf_token_is_refused(alice: httpx.Client, api: ht
 def test_a_token_from_another_session_does_not_work(
     alice: httpx.Client, server: RunningServer, db: Database, api: httpx.Client
 ) -> None:
-    incident_id = declare(api)
+    incident_id = declare(api)["id"]
     with console_for(server.url, db, "bob") as bob:
         bobs_token = csrf_from(bob.get("/").text)
     response = alice.post(
@@ -293,7 +275,7 @@ def test_times_show_in_the_policy_zone_with_its_abbreviation(
     alice: httpx.Client, api: httpx.Client
 ) -> None:
     clock.freeze(datetime(2026, 11, 21, 5, 30, tzinfo=UTC))
-    incident_id = declare(api)
+    incident_id = declare(api)["id"]
     page = alice.get(f"/incidents/{incident_id}").text
     assert "2026-11-21 14:30 KST" in page
     assert "2026-11-21 14:45 KST" in page  # P1 responds within 15 minutes
@@ -302,9 +284,7 @@ def test_times_show_in_the_policy_zone_with_its_abbreviation(
 def test_resolve_with_unmet_conditions_lists_them_and_offers_the_ic_an_override(
     alice: httpx.Client, api: httpx.Client
 ) -> None:
-    incident_id = declare(api)
-    url = f"/incidents/{incident_id}"
-    token = csrf_from(alice.get(url).text)
+    incident_id, url, token = open_incident(api, alice)
     assert (
         alice.post(f"{url}/roles/ic", data={"csrf_token": token, "assignee": "alice"}).status_code
         == 303
@@ -339,8 +319,8 @@ def test_dashboard_puts_the_worst_first_and_flags_overdue_updates(
 ) -> None:
     minor = declare(
         api, title="Typo on the FAQ", business_impact="inconvenience", user_impact="few"
-    )
-    major = declare(api, title="Checkout down")
+    )["id"]
+    major = declare(api, title="Checkout down")["id"]
     clock.advance(minutes=10)  # past P1's 5-minute update cadence
     page = alice.get("/").text
     assert page.index(major) < page.index(minor)

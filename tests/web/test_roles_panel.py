@@ -6,7 +6,7 @@ import re
 
 import httpx
 
-from tests.web.test_pages import declare
+from tests.api.helpers import declare
 
 
 def role_row(page: str, role_id: str) -> str:
@@ -25,7 +25,7 @@ def duty(page: str, role_id: str) -> str:
 def test_each_role_shows_its_responsibilities_in_the_page_language(
     alice: httpx.Client, api: httpx.Client
 ) -> None:
-    url = f"/incidents/{declare(api)}"
+    url = f"/incidents/{declare(api)['id']}"
     page = alice.get(url).text
     assert duty(page, "comms_lead") == (
         "Internal and external notices, stakeholder communication, keeping the timeline"
@@ -41,7 +41,7 @@ def test_each_role_shows_its_responsibilities_in_the_page_language(
 
 def test_a_p1_asks_for_the_war_rooms_members(alice: httpx.Client, api: httpx.Client) -> None:
     # Seed 001, 4.3: IC, Tech Lead and On-call Engineer must join a P1/P2 war room.
-    page = alice.get(f"/incidents/{declare(api)}").text  # revenue x all users: P1
+    page = alice.get(f"/incidents/{declare(api)['id']}").text  # revenue x all users: P1
     required = [
         role
         for role in ("ic", "comms_lead", "tech_lead", "oncall_engineer", "ops_engineer", "dba")

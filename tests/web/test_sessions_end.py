@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from haetae.auth.models import User
 from haetae.db import Database
+from tests.support.people import api_login, api_token
 from tests.support.server import RunningServer
 from tests.web.console_client import PASSWORD, console_for, csrf_from, make_user, sign_in
 
@@ -26,13 +27,7 @@ def _user_id(db: Database, username: str) -> int:
 
 
 def _bearer(server: RunningServer, username: str, password: str = PASSWORD) -> str:
-    answer = httpx.post(
-        f"{server.url}/api/v1/auth/login",
-        json={"username": username, "password": password},
-        timeout=30,
-    )
-    assert answer.status_code == 200, answer.text
-    return str(answer.json()["access_token"])
+    return api_token(server.url, username, password)
 
 
 def _csrf(client: httpx.Client, page: str = "/profile") -> str:
@@ -59,16 +54,20 @@ def _logout(client: httpx.Client, admin: httpx.Client, user_id: int) -> None:
     assert answer.headers["location"] == "/login"
 
 
-def _change_password(client: httpx.Client, admin: httpx.Client, user_id: int) -> None:
-    answer = client.post(
+def _password_form(client: httpx.Client, current: str, new: str, repeat: str) -> httpx.Response:
+    return client.post(
         "/profile/password",
         data={
             "csrf_token": _csrf(client),
-            "current_password": PASSWORD,
-            "new_password": NEW_PASSWORD,
-            "repeat_password": NEW_PASSWORD,
+            "current_password": current,
+            "new_password": new,
+            "repeat_password": repeat,
         },
     )
+
+
+def _change_password(client: httpx.Client, admin: httpx.Client, user_id: int) -> None:
+    answer = _password_form(client, PASSWORD, NEW_PASSWORD, NEW_PASSWORD)
     assert answer.status_code == 303, answer.text
     assert answer.headers["location"].startswith("/profile?changed=password")
 
@@ -142,11 +141,7 @@ def test_after_a_password_change_this_browser_stays_signed_in_with_a_new_cookie(
         assert "Password changed; you were signed out everywhere else." in banner.text
         # And the new password is the one that signs in from now on.
         assert _bearer_works(server, _bearer(server, "robin", NEW_PASSWORD))
-        refused = httpx.post(
-            f"{server.url}/api/v1/auth/login",
-            json={"username": "robin", "password": PASSWORD},
-            timeout=30,
-        )
+        refused = api_login(server.url, "robin", PASSWORD)
         assert refused.status_code == 401
 
 
@@ -169,15 +164,7 @@ def test_a_refused_password_change_says_why_and_ends_nothing(
 ) -> None:
     with console_for(server.url, db, "robin") as client:
         old_cookie = client.cookies["haetae_session"]
-        answer = client.post(
-            "/profile/password",
-            data={
-                "csrf_token": _csrf(client),
-                "current_password": current,
-                "new_password": new,
-                "repeat_password": repeat,
-            },
-        )
+        answer = _password_form(client, current, new, repeat)
         assert answer.status_code == status
         assert message in answer.text
         assert new not in answer.text  # typed passwords are never sent back
