@@ -337,6 +337,8 @@ def test_on_resolve_resolved_resolves_when_every_alert_has(api, make_sender, use
     assert [(e["data"]["from"], e["data"]["to"]) for e in changes] == [("triage", "resolved")]
     assert changes[0]["actor"] == f"integration:{am.name}"
     assert changes[0]["data"]["reason"] == "all alerts resolved"
+    # The disbanding message and the page say how: in the reader's language.
+    assert settled["resolution_summary"] == "resolved when all of its alerts resolved"
 
 
 def test_on_resolve_resolved_waits_for_unmet_conditions(api, make_sender, use_routing):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from haetae.incidents.lifecycle import RESOLVED_FROM_LINK
+from haetae.incidents.lifecycle import RESOLVED_BY_ALERTS, RESOLVED_FROM_LINK
 from haetae.incidents.models import Incident
 from haetae.notify.messages import Message, render
 from haetae.policy.schema import Policy
@@ -71,8 +71,15 @@ def test_a_link_resolution_is_said_in_the_readers_language(policy: Policy) -> No
     assert "해결 방법: 알림의 링크로 해결함" in ko.body
 
 
+def test_a_resolution_by_the_alerts_is_said_in_the_readers_language(policy: Policy) -> None:
+    en = disbanding(policy, RESOLVED_BY_ALERTS, "en")
+    ko = disbanding(policy, RESOLVED_BY_ALERTS, "ko")
+    assert "How it was resolved: resolved when all of its alerts resolved" in en.body
+    assert "해결 방법: 모든 알림이 해소되어 해결됨" in ko.body
+
+
 def test_without_a_summary_the_line_shows_a_dash(policy: Policy) -> None:
-    # An automatic resolve (an integration's alerts resolving) has no summary.
+    # An incident resolved before summaries were asked for has none.
     body = render(
         "resolved", incident=resolved(None), policy=policy, locale="en", public_url=PUBLIC
     ).body

@@ -231,6 +231,7 @@ class IncidentLinkage:
             incident_id,
             to=to,
             reason="all alerts resolved",
+            summary=lifecycle.RESOLVED_BY_ALERTS if to == "resolved" else None,
             actor=actor,
             now=self.now,
             acknowledges=False,  # an automatic move is nobody's acknowledgement

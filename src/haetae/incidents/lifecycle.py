@@ -6,9 +6,11 @@ from haetae.i18n import N_
 
 STATUSES = ("triage", "investigating", "identified", "monitoring", "resolved", "closed", "canceled")
 ACTIVE = ("triage", "investigating", "identified", "monitoring")
-# The resolution summary of an incident resolved from a page's action link, kept in English
-# and shown in the reader's language.
+# The resolution summaries Haetae writes itself (from a page's action link, or when every
+# alert of the incident resolved), kept in English and shown in the reader's language.
 RESOLVED_FROM_LINK = N_("resolved from a page link")
+RESOLVED_BY_ALERTS = N_("resolved when all of its alerts resolved")
+AUTOMATIC_SUMMARIES = frozenset({RESOLVED_FROM_LINK, RESOLVED_BY_ALERTS})
 
 ALLOWED: dict[str, frozenset[str]] = {
     "triage": frozenset({"investigating", "identified", "monitoring", "resolved", "canceled"}),

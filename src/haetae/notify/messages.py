@@ -14,7 +14,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from haetae import i18n
-from haetae.incidents.lifecycle import RESOLVED_FROM_LINK
+from haetae.incidents.lifecycle import AUTOMATIC_SUMMARIES
 from haetae.incidents.models import Incident
 from haetae.labels import STATUS_LABELS
 from haetae.policy.schema import Policy
@@ -137,8 +137,8 @@ def _incident_view(incident: Incident, policy: Policy, locale: str) -> dict[str,
         "resolved_at": _when(policy, incident.resolved_at),
         "next_update_due": _when(policy, incident.next_update_due),
         "resolution_summary": (
-            i18n.gettext_for(locale, RESOLVED_FROM_LINK)
-            if incident.resolution_summary == RESOLVED_FROM_LINK
+            i18n.gettext_for(locale, incident.resolution_summary)
+            if incident.resolution_summary in AUTOMATIC_SUMMARIES
             else (incident.resolution_summary or "").strip()
         ),
         "duration": (

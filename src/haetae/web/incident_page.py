@@ -66,7 +66,7 @@ def gather(session: Session, console: Console, incident_id: str) -> dict[str, An
         # Lifecycle order, so the buttons read like the path an incident takes.
         "allowed": [s for s in lifecycle.STATUSES if lifecycle.can_move(incident.status, s)],
         "is_open": incident.status not in ("closed", "canceled"),
-        "resolved_from_link": lifecycle.RESOLVED_FROM_LINK,
+        "automatic_summaries": lifecycle.AUTOMATIC_SUMMARIES,
         "can_acknowledge": incident.acknowledged_at is None and incident.status in lifecycle.ACTIVE,
         "response_due": response_due,
         "recovery_due": recovery_due,
