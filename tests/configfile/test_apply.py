@@ -3,7 +3,7 @@ file:line:field, and references across sections and to the database."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -247,6 +247,28 @@ teams: [{id: sre, leads: [kim]}]
         # Sections the file leaves out are not touched.
         assert oncall.schedule_by_slug(session, "sre-oncall") is not None
     assert {c.action for c in run(db, policy, smaller, prune=True).changes} <= {"unchanged"}
+
+
+def test_deactivating_by_config_ends_the_users_sessions(db: Database, policy: Policy):
+    run(db, policy, "users: [{username: kim}, {username: lee}]")
+    secret = "s" * 40
+
+    def token_of(username: str) -> str:
+        with db.session() as session:
+            user = people.get_user(session, username)
+            return auth.issue_token(user, secret=secret, ttl=timedelta(hours=1), now=NOW)
+
+    def works(token: str) -> bool:
+        with db.session(write=False) as session:
+            return auth.principal_for_token(session, token, secret=secret, now=NOW) is not None
+
+    kims, lees = token_of("kim"), token_of("lee")
+    assert works(kims) and works(lees)
+    # kim by `active: false`, lee by --prune; both come back later with the file.
+    run(db, policy, "users: [{username: kim, active: false}]", prune=True)
+    run(db, policy, "users: [{username: kim}, {username: lee}]")
+    assert not works(kims) and not works(lees)  # back, but their old sessions stay ended
+    assert works(token_of("kim")) and works(token_of("lee"))
 
 
 def test_seed_001_example_applies(db: Database, policy: Policy):

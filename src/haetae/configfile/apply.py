@@ -328,8 +328,9 @@ def _write_user(session: Session, spec: UserSpec, *, now: datetime) -> None:
         locale=spec.locale,
         role=spec.role,
         time_zone=spec.time_zone,
-        active=spec.active,
     )
+    # Through the auth service, so deactivating by config also ends the user's sessions.
+    auth.set_active(user, spec.active)
     session.flush()
     if spec.contact_methods is not None:
         existing = {m.name: m for m in people.contact_methods(session, user)}
@@ -389,7 +390,7 @@ def _write_integration(
 
 def _remove(session: Session, section: str, name: str, *, now: datetime) -> None:
     if section == "users":
-        people.get_user(session, name).active = False
+        auth.set_active(people.get_user(session, name), False)
     elif section == "teams":
         teams.delete_team(session, teams.get_team(session, name))
     elif section == "schedules":
