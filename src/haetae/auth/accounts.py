@@ -70,10 +70,3 @@ def change_user(
         auth.set_role(user, role)
     if active is not None:
         auth.set_active(user, active)
-
-
-def get_user(session: Session, username: str) -> User:
-    user = session.scalars(select(User).where(User.username == username)).first()
-    if user is None:
-        raise HaetaeError("NOT_FOUND", f"No user '{username}'.")
-    return user

@@ -26,6 +26,7 @@ from haetae.auth.schemas import (
 from haetae.clock import utcnow
 from haetae.deps import Context, admin, viewer
 from haetae.errors import HaetaeError
+from haetae.people import service as people
 
 router = APIRouter(tags=["auth"])
 
@@ -131,7 +132,7 @@ def patch_user(username: Username, body: UserPatch, ctx: Context = admin) -> Use
     """Change a user's role, or deactivate (`active: false`, which signs them out) and
     reactivate them. The last active admin cannot demote or deactivate themselves (409)."""
     with ctx.write() as session:
-        user = accounts.get_user(session, username)
+        user = people.get_user(session, username)
         accounts.change_user(session, user, by=ctx.principal, role=body.role, active=body.active)
         return UserOut.model_validate(user)
 
@@ -142,7 +143,7 @@ def sign_out_everywhere(username: Username, ctx: Context = viewer) -> Response:
     if ctx.principal.role != "admin" and ctx.principal.name != username:
         raise HaetaeError("FORBIDDEN", f"Only {username} or an admin can do this.")
     with ctx.write() as session:
-        auth.end_sessions(accounts.get_user(session, username))
+        auth.end_sessions(people.get_user(session, username))
     return Response(status_code=204)
 
 

@@ -12,7 +12,6 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from haetae.auth import keys
 from haetae.auth import service as auth
@@ -32,7 +31,7 @@ from haetae.cli.common import (
     say,
     transaction,
 )
-from haetae.errors import HaetaeError
+from haetae.people import service as people
 from haetae.policy.terms import parse_duration
 
 user_app = typer.Typer(
@@ -106,20 +105,11 @@ def set_password(
     """Set a user's password (people made by `haetae apply` have none until then)."""
     config = config_or_exit()
     with transaction(config, write=False) as session:
-        if session.scalars(select(User.id).where(User.username == username)).first() is None:
-            raise HaetaeError("NOT_FOUND", f"User '{username}' does not exist.")
+        people.get_user(session, username)  # before anyone types a password for nobody
     password = _read_password(password_stdin)
     with transaction(config) as session:
-        user = session.scalars(select(User).where(User.username == username)).one()
-        auth.set_password(user, password)
+        auth.set_password(people.get_user(session, username), password)
     say(f"password set for {username}; their login tokens and console sessions have ended")
-
-
-def _user(session: Session, username: str) -> User:
-    user = session.scalars(select(User).where(User.username == username)).first()
-    if user is None:
-        raise HaetaeError("NOT_FOUND", f"User '{username}' does not exist.")
-    return user
 
 
 @user_app.command("deactivate")
@@ -128,7 +118,7 @@ def deactivate_user(username: UsernameArg, json_: JsonFlag = False) -> None:
     until they are activated again."""
     config = config_or_exit()
     with transaction(config) as session:
-        user = _user(session, username)
+        user = people.get_user(session, username)
         auth.set_active(user, False)
         out = UserOut.model_validate(user)
     if json_:
@@ -142,7 +132,7 @@ def activate_user(username: UsernameArg, json_: JsonFlag = False) -> None:
     """Activate a deactivated user again (they sign in anew; their keys work again)."""
     config = config_or_exit()
     with transaction(config) as session:
-        user = _user(session, username)
+        user = people.get_user(session, username)
         auth.set_active(user, True)
         out = UserOut.model_validate(user)
     if json_:
@@ -160,7 +150,7 @@ def set_role(
     """Change a user's role; it holds from their next request, for their API keys too."""
     config = config_or_exit()
     with transaction(config) as session:
-        user = _user(session, username)
+        user = people.get_user(session, username)
         auth.set_role(user, role)
         out = UserOut.model_validate(user)
     if json_:
@@ -175,7 +165,7 @@ def sign_out(username: UsernameArg) -> None:
     revoked with `haetae apikey revoke`)."""
     config = config_or_exit()
     with transaction(config) as session:
-        auth.end_sessions(_user(session, username))
+        auth.end_sessions(people.get_user(session, username))
     say(f"signed {username} out everywhere")
 
 
@@ -229,7 +219,7 @@ def create_api_key(
     expires_at = _expiry(expires, created_at) if expires is not None else None
     config = config_or_exit()
     with transaction(config) as session:
-        user = _user(session, owner) if owner is not None else None
+        user = people.get_user(session, owner) if owner is not None else None
         key, clear = keys.create_api_key(
             session,
             name=data.name,
@@ -288,7 +278,7 @@ def list_api_keys(
     config = config_or_exit()
     pol = policy(config)
     with transaction(config, write=False) as session:
-        user = _user(session, owner) if owner is not None else None
+        user = people.get_user(session, owner) if owner is not None else None
         views = keys.list_keys(session, now=now(), owner=user, include_revoked=all_)
     if json_:
         print_json([ApiKeyOut.model_validate(v) for v in views])
