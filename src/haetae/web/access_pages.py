@@ -122,6 +122,20 @@ def _principal(console: Console) -> Principal:
     return console.principal
 
 
+def _change(
+    console: Console, user_id: int, *, role: str | None = None, active: bool | None = None
+) -> Response:
+    """One role or active change, through the rule the API uses (the last active admin)."""
+    try:
+        with console.write() as session:
+            user = _user(console, session, user_id)
+            username = user.username  # the refusal rolls back and detaches the row
+            accounts.change_user(session, user, by=_principal(console), role=role, active=active)
+    except HaetaeError as refused:
+        return _refusal(console, refused, username)
+    return _after(console, user, f"user-{user_id}")
+
+
 def _refusal(console: Console, refused: HaetaeError, username: str) -> Response:
     """The one refusal of a role or active change: it would leave no active admin."""
     if refused.code != "CONFLICT":
@@ -148,15 +162,7 @@ def switch_active(
 ) -> Response:
     """`active=0` deactivates (sessions end, keys and action links stop), `active=1` undoes."""
     console, form = posted
-    active = field(form, "active") == "1"
-    try:
-        with console.write() as session:
-            user = _user(console, session, user_id)
-            username = user.username  # the refusal rolls back and detaches the row
-            accounts.change_user(session, user, by=_principal(console), active=active)
-    except HaetaeError as refused:
-        return _refusal(console, refused, username)
-    return _after(console, user, f"user-{user_id}")
+    return _change(console, user_id, active=field(form, "active") == "1")
 
 
 @router.post("/access/users/{user_id}/role")
@@ -167,14 +173,7 @@ def change_role(user_id: RowId, posted: tuple[Console, FormData] = Depends(admin
     if role not in ROLES:
         failure = Failure("people", [console.gettext(ROLE_UNKNOWN)], {})
         return access_page(console, failure=failure, status=422)
-    try:
-        with console.write() as session:
-            user = _user(console, session, user_id)
-            username = user.username  # the refusal rolls back and detaches the row
-            accounts.change_user(session, user, by=_principal(console), role=role)
-    except HaetaeError as refused:
-        return _refusal(console, refused, username)
-    return _after(console, user, f"user-{user_id}")
+    return _change(console, user_id, role=role)
 
 
 @router.post("/access/keys")
