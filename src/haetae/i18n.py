@@ -27,9 +27,22 @@ def translations(locale: str) -> gettext.NullTranslations:
     """The catalog for a locale, compiled from its .po in memory so there is no build step."""
     if locale == DEFAULT_LOCALE or locale not in LOCALES:
         return gettext.NullTranslations()
-    po = resources.files("haetae") / "locale" / locale / "LC_MESSAGES" / "messages.po"
-    with po.open("rb") as source:
-        catalog = read_po(source, locale=locale)
+    # messages.po, then one catalog per capability (postmortems.po, board.po ...) merged into it,
+    # so that parts written side by side do not edit one file.
+    folder = resources.files("haetae") / "locale" / locale / "LC_MESSAGES"
+    names = sorted(f.name for f in folder.iterdir() if f.name.endswith(".po"))
+    names.sort(key=lambda name: name != "messages.po")
+    catalog = None
+    for name in names:
+        with (folder / name).open("rb") as source:
+            part = read_po(source, locale=locale)
+        if catalog is None:
+            catalog = part
+            continue
+        for message in part:
+            if message.id:
+                catalog[message.id] = message
+    assert catalog is not None, f"no catalog for {locale}"
     compiled = BytesIO()
     # Fuzzy entries are guesses a translator has not confirmed; showing English is safer.
     write_mo(compiled, catalog, use_fuzzy=False)

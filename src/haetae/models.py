@@ -1,5 +1,6 @@
 """Every table, imported in one place for Alembic and the tests."""
 
+from haetae.actions.models import ActionItem, ActionItemCounter
 from haetae.alerts.models import Alert, AlertGroup, Integration, RoutingRule
 from haetae.auth.models import ApiKey, User
 from haetae.escalation.models import Escalation, EscalationPolicy
@@ -15,10 +16,13 @@ from haetae.incidents.models import (
 from haetae.notify.models import ActionLink, EngineLease, Notification
 from haetae.oncall.models import HandoffNote, Override, Rotation, Schedule
 from haetae.people.models import ContactMethod, NotificationRule, Service, Team, TeamMember
+from haetae.postmortems.models import Postmortem, PostmortemReview
 from haetae.timeline.models import TimelineEvent
 from haetae.worker.models import WorkerHeartbeat
 
 __all__ = [
+    "ActionItem",
+    "ActionItemCounter",
     "ActionLink",
     "Alert",
     "AlertGroup",
@@ -37,6 +41,8 @@ __all__ = [
     "Notification",
     "NotificationRule",
     "Override",
+    "Postmortem",
+    "PostmortemReview",
     "RoleAssignment",
     "Rotation",
     "RoutingRule",

@@ -52,6 +52,10 @@ class Incident(Base):
     update_reminded_for: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # How it was resolved, in the resolver's words (seed 000's "해결 방법"); None until then.
     resolution_summary: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The earlier incident this one is a recurrence of (the case library; the recurrence rate).
+    recurrence_of: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("incidents.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,6 +14,7 @@ from pydantic import (
 
 from haetae.inputs import Strict
 from haetae.policy.escalation import EscalationSection
+from haetae.policy.followup import BoardSection, PostmortemSection
 from haetae.policy.routing import Routing, severity_problems
 from haetae.policy.terms import ID_PATTERN, Text, parse_duration
 
@@ -166,6 +167,8 @@ class Category(Strict):
 class BusinessHours(Strict):
     days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]), min_length=1)
     start: time = time(9, 0)
+    # Days that are not business days although their weekday is (public holidays).
+    holidays: list[date] = Field(default_factory=list)
 
 
 class Priority(Strict):
@@ -196,6 +199,8 @@ class Policy(Strict):
     routing: Routing = Field(default_factory=Routing)
     escalation: EscalationSection = Field(default_factory=EscalationSection)
     privacy: Privacy = Field(default_factory=Privacy)
+    postmortem: PostmortemSection = Field(default_factory=PostmortemSection)
+    board: BoardSection = Field(default_factory=BoardSection)
 
     @field_validator("timezone")
     @classmethod
@@ -258,6 +263,7 @@ class Policy(Strict):
                 for loc, message in severity_problems(rule, severity_ids, category_ids)
             ]
         problems += _escalation_problems(self.escalation, severity_ids, role_ids)
+        problems += _followup_problems(self, severity_ids)
         if problems:
             raise PolicyReferenceError(problems)
         return self
@@ -283,15 +289,31 @@ class Policy(Strict):
             return None
         return matrix.cells[business_impact][columns.index(user_impact)]
 
+    def is_business_day(self, day: date) -> bool:
+        hours = self.business_hours
+        return WEEKDAYS[day.weekday()] in hours.days and day not in hours.holidays
+
     def next_business_day(self, after: datetime) -> datetime:
         """The start of business on the next business day after `after`, in UTC."""
         local = after.astimezone(self.zone)
         day = local.date()
         while True:
             day += timedelta(days=1)
-            if WEEKDAYS[day.weekday()] in self.business_hours.days:
+            if self.is_business_day(day):
                 start = datetime.combine(day, self.business_hours.start, tzinfo=self.zone)
                 return start.astimezone(after.tzinfo)
+
+    def business_days_after(self, start: datetime, days: int) -> datetime:
+        """The end of the `days`-th business day after `start`'s own day, in `start`'s zone:
+        resolved on a Friday with 3 business days means by the end of Wednesday."""
+        day = start.astimezone(self.zone).date()
+        left = days
+        while left:
+            day += timedelta(days=1)
+            if self.is_business_day(day):
+                left -= 1
+        end = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=self.zone)
+        return end.astimezone(start.tzinfo)
 
     def target_due(self, target: Target, start: datetime) -> datetime | None:
         if target.duration is not None:
@@ -333,6 +355,24 @@ def _escalation_problems(
                             f"role '{target.role}' is not in roles (one of: {', '.join(role_ids)})",
                         )
                     )
+    return problems
+
+
+def _followup_problems(policy: Policy, severity_ids: list[str]) -> list[tuple[Loc, str]]:
+    known = ", ".join(severity_ids)
+    problems: list[tuple[Loc, str]] = []
+    for where, ids in (
+        (("postmortem", "required_severities"), policy.postmortem.required_severities),
+        (("board", "expedite_severities"), policy.board.expedite_severities),
+        (("board", "backlog_severities"), policy.board.backlog_severities),
+    ):
+        for k, sev in enumerate(ids):
+            if sev not in severity_ids:
+                problems.append(((*where, k), f"'{sev}' is not a severity (one of: {known})"))
+    problems += _duplicates(
+        ("postmortem", "deadlines"), [d.id for d in policy.postmortem.deadlines]
+    )
+    problems += _duplicates(("postmortem", "sections"), [s.id for s in policy.postmortem.sections])
     return problems
 
 

@@ -1,0 +1,1 @@
+"""The case library: searching past incidents and post-mortems, similar incidents, recurrences."""

@@ -1,0 +1,1 @@
+"""Post-mortems: drafted from the incident's record, written blamelessly, reviewed, published."""
