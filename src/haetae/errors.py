@@ -14,6 +14,13 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "INVALID_TRANSITION": (409, "The incident cannot move to that status from its current one."),
     "RESOLUTION_CONDITIONS_UNMET": (409, "The policy's resolution conditions are not met."),
     "CONFLICT": (409, "The resource already exists or changed meanwhile."),
+    "WIP_LIMIT_REACHED": (
+        409,
+        "The board's column is at its WIP limit; only Expedite items move past it.",
+    ),
+    "POSTMORTEM_EXISTS": (409, "The incident already has a post-mortem."),
+    "POSTMORTEM_STATE": (409, "The post-mortem cannot do that in its current state."),
+    "APPROVAL_REQUIRED": (409, "The post-mortem needs the policy's approvals to be published."),
     "PAYLOAD_TOO_LARGE": (413, "The request body is larger than MAX_REQUEST_BODY_BYTES."),
     "BATCH_TOO_LARGE": (413, "The payload has more alerts than INGEST_MAX_BATCH_ITEMS."),
     "VALIDATION_ERROR": (422, "The request is not valid."),
@@ -29,6 +36,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "UNKNOWN_CONDITION": (422, "The resolution condition is not defined for this severity."),
     "UNKNOWN_USER": (422, "No user has that username."),
     "UNKNOWN_TEAM": (422, "No team has that slug."),
+    "INVALID_QUERY": (422, "The search query or filter is not valid."),
     "RATE_LIMITED": (429, "Too many requests; retry after the Retry-After header's seconds."),
     "INTERNAL_ERROR": (
         500,
