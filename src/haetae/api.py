@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from haetae.actions.routes import router as actions_router
 from haetae.alerts.routes import router as alerts_router
 from haetae.auth.routes import router as auth_router
+from haetae.cases.routes import router as cases_router
 from haetae.configfile.routes import router as config_router
 from haetae.deps import Context, viewer
 from haetae.escalation.routes import router as escalation_router
 from haetae.incidents.routes import router as incidents_router
 from haetae.notify.routes import router as pages_router
 from haetae.people.routes import router as people_router
+from haetae.postmortems.routes import router as postmortems_router
 
 router = APIRouter()
 router.include_router(auth_router)
@@ -21,6 +24,9 @@ router.include_router(alerts_router)
 router.include_router(people_router)
 router.include_router(escalation_router)
 router.include_router(config_router)
+router.include_router(postmortems_router)
+router.include_router(actions_router)
+router.include_router(cases_router)
 
 
 @router.get("/policy", tags=["policy"])

@@ -174,7 +174,18 @@ def db_current() -> None:
 
 
 def _register() -> None:
-    from haetae.cli import apply, incidents, integrations, oncall, people, policy, users
+    from haetae.cli import (
+        actions,
+        apply,
+        incidents,
+        integrations,
+        oncall,
+        people,
+        policy,
+        postmortems,
+        search,
+        users,
+    )
 
     apply.register(app)
     incidents.register(app)
@@ -183,6 +194,9 @@ def _register() -> None:
     people.register(app)
     policy.register(app)
     users.register(app)
+    postmortems.register(app)
+    actions.register(app)
+    search.register(app)
 
 
 _register()

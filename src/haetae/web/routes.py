@@ -13,6 +13,7 @@ from haetae.web import (
     action_links,
     alerts_pages,
     auth_pages,
+    board_pages,
     declare,
     escalation_pages,
     incident_actions,
@@ -22,7 +23,9 @@ from haetae.web import (
     oncall_pages,
     paging_panel,
     people_pages,
+    postmortem_pages,
     schedule_forms,
+    search_pages,
 )
 from haetae.web.console import LoginRequired, Refused, visitor
 from haetae.web.render import render
@@ -46,6 +49,9 @@ def mount(app: FastAPI) -> None:
     app.include_router(escalation_pages.router)
     app.include_router(people_pages.router)
     app.include_router(access_pages.router)
+    app.include_router(postmortem_pages.router)
+    app.include_router(board_pages.router)
+    app.include_router(search_pages.router)
     # The pages behind a page's ack and resolve links (/act/{token}), for signed-out people.
     app.include_router(action_links.router)
     app.add_exception_handler(LoginRequired, _login_required)  # type: ignore[arg-type]

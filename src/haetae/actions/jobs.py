@@ -1,0 +1,7 @@
+"""The actions domain's background jobs (filled in by issue 11)."""
+
+from __future__ import annotations
+
+from haetae.jobs import Job
+
+JOBS: list[Job] = []

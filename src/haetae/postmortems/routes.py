@@ -1,0 +1,7 @@
+"""The API's postmortems routes (filled in by issue 11)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

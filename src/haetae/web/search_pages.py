@@ -1,0 +1,7 @@
+"""Console pages (filled in by issue 11)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
