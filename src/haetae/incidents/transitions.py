@@ -11,6 +11,7 @@ from haetae.escalation import service as escalation
 from haetae.incidents import lifecycle, resolution, service
 from haetae.incidents.models import Incident
 from haetae.policy.schema import Policy
+from haetae.postmortems import service as postmortems
 from haetae.timeline import service as timeline
 
 
@@ -84,6 +85,8 @@ def transition(
         actor=actor,
         now=now,
     )
+    if to == "resolved":
+        postmortems.start_if_required(session, policy, incident, now=now)
     return incident
 
 
