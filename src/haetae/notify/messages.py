@@ -20,7 +20,18 @@ from haetae.labels import STATUS_LABELS
 from haetae.policy.schema import Policy
 from haetae.policy.terms import localized
 
-KINDS = ("page", "escalation", "update_reminder", "resolved", "handoff", "test", "bundle")
+KINDS = (
+    "page",
+    "escalation",
+    "update_reminder",
+    "resolved",
+    "handoff",
+    "test",
+    "bundle",
+    # Follow-up reminders (postmortems/jobs.py, actions/jobs.py): their data holds the words.
+    "postmortem_deadline",
+    "action_item_due",
+)
 # An SMS carries about this much; a short message is cut to it.
 SHORT_LIMIT = 300
 # Seed 000's escalation headings, by the name a policy gives them (policy/escalation.py).
