@@ -164,9 +164,9 @@ def test_two_concurrent_moves_cannot_both_take_the_last_place(api: httpx.Client)
         start = threading.Barrier(2)
         statuses: list[int] = []
 
-        def race(ref: str) -> None:
+        def race(ref: str, start: threading.Barrier = start, out: list[int] = statuses) -> None:
             start.wait()
-            statuses.append(move(api, ref, "in_progress").status_code)
+            out.append(move(api, ref, "in_progress").status_code)
 
         threads = [threading.Thread(target=race, args=(ref,)) for ref in racers]
         for t in threads:
