@@ -19,8 +19,8 @@ from haetae.notify import outbox
 from haetae.notify.models import Notification
 from haetae.policy.loader import default_policy
 from haetae.policy.schema import Policy
-from haetae.postmortems import deadlines
 from haetae.postmortems import jobs as postmortem_jobs
+from haetae.postmortems import service as postmortems
 from haetae.postmortems.models import Postmortem
 from haetae.timeline.models import TimelineEvent
 from haetae.worker import Worker, WorkerConfig
@@ -35,6 +35,7 @@ from tests.support.smtp import SmtpServer, body_of, subject_of
 RESOLVED = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
 HOLIDAY = date(2026, 11, 30)
 P3 = {"title": "Exports slow", "business_impact": "operations", "user_impact": "some"}
+P2 = {"title": "Exports slow", "business_impact": "revenue", "user_impact": "some"}
 
 
 def _holiday_policy() -> Policy:
@@ -65,38 +66,36 @@ def _user(db: Database, smtp: SmtpServer, name: str, locale: str = "en") -> None
     )
 
 
-def _resolved_incident(api: httpx.Client, *, ic: str) -> str:
-    incident_id = str(declare(api, **P3)["id"])
+def _resolved_incident(api: httpx.Client, *, ic: str, fields: dict[str, str] = P3) -> str:
+    incident_id = str(declare(api, **fields)["id"])
     held = api.put(f"/api/v1/incidents/{incident_id}/roles/ic", json={"assignee": ic})
     assert held.status_code == 200, held.text
-    checked = api.post(
-        f"/api/v1/incidents/{incident_id}/conditions/core_functions_verified", json={}
-    )
-    assert checked.status_code == 200, checked.text
+    update = {"situation": "Rolled back", "impact": "exports", "progress": "done"}
+    posted = api.post(f"/api/v1/incidents/{incident_id}/updates", json=update)
+    assert posted.status_code == 201, posted.text
+    # The default policy's resolution conditions a responder confirms (P1/P2 ask for more).
+    conditions = ["core_functions_verified"]
+    if fields is not P3:
+        conditions += ["metrics_normal_30m", "recovery_notice_sent"]
+    for condition in conditions:
+        checked = api.post(f"/api/v1/incidents/{incident_id}/conditions/{condition}", json={})
+        assert checked.status_code == 200, checked.text
     resolved = move(api, incident_id, "resolved")
     assert resolved.status_code == 200, resolved.text
     return incident_id
 
 
-def _start_postmortem(db: Database, incident_id: str, *, author: str, **fields: object) -> int:
-    """A post-mortem started at resolve, as postmortems/service.py's start writes it."""
+def _start_postmortem(db: Database, incident_id: str, *, author: str) -> int:
+    """A post-mortem started by `author` as the incident is resolved (its deadlines count
+    from the resolution)."""
     with db.session() as session:
-        pm = Postmortem(
-            incident_id=incident_id,
-            status="draft",
-            title="Exports slow",
-            author=author,
-            started_by="system",
-            started_at=RESOLVED,
-            updated_at=RESOLVED,
-            clock_start=RESOLVED,
-            deadlines=deadlines.schedule(POLICY, RESOLVED),
-            reminded={},
-            **fields,
-        )
-        session.add(pm)
-        session.flush()
-        return pm.id
+        return postmortems.start(session, POLICY, incident_id, by=author, now=RESOLVED).id
+
+
+def _submit(db: Database, incident_id: str, *, by: str, at: datetime) -> None:
+    """The draft sent for review: that meets the draft deadline."""
+    with db.session() as session:
+        postmortems.submit(session, POLICY, incident_id, by=by, now=at)
 
 
 def _to(smtp: SmtpServer, name: str, marker: str) -> list[EmailMessage]:
@@ -173,14 +172,11 @@ def test_a_draft_submitted_in_time_is_never_flagged_overdue(
     _user(db, smtp_server, "alice")
     _user(db, smtp_server, "bob")
     incident_id = _resolved_incident(api, ic="bob")
-    pm_id = _start_postmortem(db, incident_id, author="alice")
+    _start_postmortem(db, incident_id, author="alice")
     _at(reminder_worker, RESOLVED + timedelta(hours=21))
     assert len(_to(smtp_server, "alice", "Report draft")) == 1
 
-    with db.session() as session:
-        pm = session.get(Postmortem, pm_id)
-        assert pm is not None
-        pm.submitted_at = RESOLVED + timedelta(hours=22)
+    _submit(db, incident_id, by="alice", at=RESOLVED + timedelta(hours=22))
     _at(reminder_worker, RESOLVED + timedelta(hours=25))
 
     assert _to(smtp_server, "alice", "overdue") == []
@@ -195,7 +191,8 @@ def test_the_meeting_deadline_counts_business_days_past_a_weekend_and_a_holiday(
     _user(db, smtp_server, "alice")
     _user(db, smtp_server, "bob")
     incident_id = _resolved_incident(api, ic="bob")
-    _start_postmortem(db, incident_id, author="alice", submitted_at=RESOLVED)
+    _start_postmortem(db, incident_id, author="alice")
+    _submit(db, incident_id, by="alice", at=RESOLVED)
     meeting = "Post-mortem meeting"
 
     # Thursday + 3 business days (Fri; Sat, Sun and the Monday holiday skipped; Tue; Wed):
@@ -216,13 +213,17 @@ def test_the_meeting_deadline_counts_business_days_past_a_weekend_and_a_holiday(
     ]
 
 
-def test_an_author_who_is_also_the_ic_is_reminded_once(
+def test_a_postmortem_started_by_the_resolve_reminds_its_author_the_ic_once(
     api: httpx.Client, db: Database, reminder_worker: Worker, smtp_server: SmtpServer
 ) -> None:
+    """A P2 starts its post-mortem on resolve with the IC as its author: one person, one
+    message."""
     clock.freeze(RESOLVED)
     _user(db, smtp_server, "alice")
-    incident_id = _resolved_incident(api, ic="alice")
-    _start_postmortem(db, incident_id, author="alice")
+    incident_id = _resolved_incident(api, ic="alice", fields=P2)
+    with db.session(write=False) as session:
+        [pm] = session.scalars(select(Postmortem).where(Postmortem.incident_id == incident_id))
+        assert (pm.author, pm.started_by) == ("alice", "system")
     _at(reminder_worker, RESOLVED + timedelta(hours=21))
     assert len(_to(smtp_server, "alice", "Report draft")) == 1
 
@@ -326,7 +327,7 @@ def test_an_action_item_owner_is_reminded_the_business_day_before_and_when_overd
     with db.session() as session:
         item = session.get(ActionItem, item_id)
         assert item is not None
-        item.due_date = date(2026, 12, 7)
+        actions.edit(session, POLICY, item, by="alice", now=clock.now(), due_date=date(2026, 12, 7))
     _at(reminder_worker, datetime(2026, 12, 3, 23, 59, tzinfo=UTC))
     assert len(_to(smtp_server, "minji", "마감 임박")) == 1
     _at(reminder_worker, datetime(2026, 12, 4, 0, 0, tzinfo=UTC))
