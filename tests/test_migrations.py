@@ -7,6 +7,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect
 
+from haetae.cases.index import include_name
 from haetae.clock import utcnow
 from haetae.db import Base, Database
 from haetae.incidents import activity, service
@@ -25,7 +26,8 @@ def test_migrations_build_exactly_the_models_schema(fresh_database_url):
     upgrade_to_head(fresh_database_url)
     engine = create_engine(fresh_database_url)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": include_name})
+        diff = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert diff == []
 

@@ -37,6 +37,11 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "UNKNOWN_USER": (422, "No user has that username."),
     "UNKNOWN_TEAM": (422, "No team has that slug."),
     "INVALID_QUERY": (422, "The search query or filter is not valid."),
+    "INVALID_RECURRENCE": (
+        422,
+        "An incident can only be a recurrence of another, existing, earlier incident "
+        "(details.reason: self, unknown or later).",
+    ),
     "RATE_LIMITED": (429, "Too many requests; retry after the Retry-After header's seconds."),
     "INTERNAL_ERROR": (
         500,

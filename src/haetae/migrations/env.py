@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import haetae.models  # noqa: F401  (registers every table on Base.metadata)
+from haetae.cases.index import include_name
 from haetae.config import Settings
 from haetae.db import Base
 
@@ -36,6 +37,7 @@ with engine.connect() as connection:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

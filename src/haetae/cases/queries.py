@@ -1,0 +1,294 @@
+"""Searching the case library: the one search behind the API, the CLI and the console, and
+what a resolved incident's root cause and fix were."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import (
+    ColumnElement,
+    Text,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, array
+from sqlalchemy.orm import Session
+
+from haetae.actions.models import ActionItem
+from haetae.cases import index
+from haetae.cases.index import SearchDocument
+from haetae.cases.schemas import Fix, SearchHit, SearchPage
+from haetae.errors import HaetaeError
+from haetae.incidents.models import Incident
+from haetae.postmortems.models import Postmortem
+
+MAX_LIMIT = 100
+SNIPPET_CHARS = 160
+RESOLVED = ("resolved", "closed")
+# Where the best match is says how good it is: the incident's own words, then its post-mortem.
+KIND_WEIGHT = {"incident": 3, "postmortem": 2, "note": 1, "decision": 1}
+TITLE_BONUS = 4  # every word of the query in the title
+
+
+@dataclass
+class SearchQuery:
+    q: str = ""
+    category: str | None = None
+    service: str | None = None
+    tag: str | None = None
+    severity: Sequence[str] = ()
+    status: Sequence[str] = ()
+    kinds: Sequence[str] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 20
+    cursor: str | None = None
+    words: list[str] = field(default_factory=list, init=False)
+
+    def __post_init__(self) -> None:
+        if len(self.q) > index.MAX_QUERY_CHARS:
+            raise HaetaeError(
+                "INVALID_QUERY", f"The query is longer than {index.MAX_QUERY_CHARS} characters."
+            )
+        unknown = set(self.kinds) - set(index.KINDS)
+        if unknown:
+            raise HaetaeError(
+                "INVALID_QUERY",
+                f"kind must be among {', '.join(index.KINDS)}; got {', '.join(sorted(unknown))}.",
+            )
+        if not 1 <= self.limit <= MAX_LIMIT:
+            raise HaetaeError("INVALID_QUERY", f"limit must be 1 to {MAX_LIMIT}.")
+        self.words = index.terms(self.q)
+
+
+def search(session: Session, query: SearchQuery) -> SearchPage:
+    """Incidents whose incident, post-mortem, note or decision text holds every word of the
+    query (best match first, then newest), or with no words, the filtered incidents newest
+    first. One hit per incident, with the snippet of its best-matching document."""
+    dialect = session.get_bind().dialect.name
+    after = _decode(query.cursor)
+    if query.words:
+        matched = matched_documents(dialect, query.words)
+        contained = _contains(dialect, func.lower(Incident.title), query.words)
+        weight = case(
+            *[(SearchDocument.kind == k, w) for k, w in KIND_WEIGHT.items()], else_=0
+        ) + case((contained, TITLE_BONUS), else_=0)
+        grouped = (
+            select(
+                Incident.id.label("id"),
+                Incident.declared_at.label("declared_at"),
+                func.max(weight).label("score"),
+            )
+            .join(SearchDocument, SearchDocument.incident_id == Incident.id)
+            .where(matched, *_filters(dialect, query))
+            .group_by(Incident.id, Incident.declared_at)
+        )
+        if query.kinds:
+            grouped = grouped.where(SearchDocument.kind.in_(query.kinds))
+        ranked = grouped.subquery()
+        page = select(ranked.c.id, ranked.c.score, ranked.c.declared_at)
+        if after is not None:
+            score, at, last = after
+            page = page.where(
+                or_(
+                    ranked.c.score < score,
+                    and_(ranked.c.score == score, ranked.c.declared_at < at),
+                    and_(ranked.c.score == score, ranked.c.declared_at == at, ranked.c.id < last),
+                )
+            )
+        page = page.order_by(ranked.c.score.desc(), ranked.c.declared_at.desc(), ranked.c.id.desc())
+    else:
+        page = select(Incident.id, literal(0).label("score"), Incident.declared_at).where(
+            *_filters(dialect, query)
+        )
+        if after is not None:
+            _, at, last = after
+            page = page.where(
+                or_(Incident.declared_at < at, and_(Incident.declared_at == at, Incident.id < last))
+            )
+        page = page.order_by(Incident.declared_at.desc(), Incident.id.desc())
+    rows = session.execute(page.limit(query.limit + 1)).all()
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    hits = _hits(session, dialect, query, [r.id for r in rows])
+    next_cursor = None
+    if more and rows:
+        last_row = rows[-1]
+        next_cursor = _encode(int(last_row.score), last_row.declared_at, last_row.id)
+    return SearchPage(items=hits, limit=query.limit, next_cursor=next_cursor)
+
+
+def matched_documents(dialect: str, words: list[str]) -> ColumnElement[bool]:
+    """Documents holding every word, through the bigram index."""
+    if dialect == "sqlite":
+        fts = text("SELECT rowid FROM search_fts WHERE search_fts MATCH :match").bindparams(
+            match=index.fts_match(words)
+        )
+        return SearchDocument.id.in_(fts.columns(SearchDocument.id.expression))
+    grams = func.haetae_search_grams(SearchDocument.body).op("@>")(
+        cast(array(index.pg_grams(words)), ARRAY(Text))
+    )
+    # The grams are candidates; the words themselves must occur (in this order of letters).
+    return and_(grams, _contains(dialect, func.lower(SearchDocument.body), words))
+
+
+def _contains(dialect: str, haystack: ColumnElement[str], words: list[str]) -> ColumnElement[bool]:
+    find = func.instr if dialect == "sqlite" else func.strpos
+    return and_(*[find(haystack, word) > 0 for word in words])
+
+
+def _filters(dialect: str, query: SearchQuery) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if query.category:
+        found.append(Incident.category == query.category)
+    if query.severity:
+        found.append(Incident.severity.in_(query.severity))
+    if query.status:
+        found.append(Incident.status.in_(query.status))
+    if query.since:
+        found.append(Incident.declared_at >= query.since)
+    if query.until:
+        found.append(Incident.declared_at <= query.until)
+    for column, value in (("services", query.service), ("tags", query.tag)):
+        if value:
+            found.append(json_holds(dialect, column, value))
+    return found
+
+
+def json_holds(dialect: str, column: str, value: str) -> ColumnElement[bool]:
+    """The incident's JSON list (services or tags) holds the value."""
+    if dialect == "sqlite":
+        sql = f"EXISTS (SELECT 1 FROM json_each(incidents.{column}) WHERE value = :{column}_v)"
+    else:
+        sql = f"CAST(incidents.{column} AS jsonb) @> jsonb_build_array(CAST(:{column}_v AS text))"
+    clause: ColumnElement[bool] = text(sql).bindparams(**{f"{column}_v": value})  # type: ignore[assignment]
+    return clause
+
+
+def _hits(session: Session, dialect: str, query: SearchQuery, ids: list[str]) -> list[SearchHit]:
+    if not ids:
+        return []
+    incidents = {i.id: i for i in session.scalars(select(Incident).where(Incident.id.in_(ids)))}
+    documents: dict[str, list[SearchDocument]] = {}
+    if query.words:
+        docs = select(SearchDocument).where(
+            SearchDocument.incident_id.in_(ids), matched_documents(dialect, query.words)
+        )
+        if query.kinds:
+            docs = docs.where(SearchDocument.kind.in_(query.kinds))
+        for doc in session.scalars(docs.order_by(SearchDocument.id)):
+            documents.setdefault(doc.incident_id, []).append(doc)
+    results = outcomes(session, list(incidents.values()))
+    hits = []
+    for incident_id in ids:
+        incident = incidents[incident_id]
+        found = documents.get(incident_id, [])
+        best = max(found, key=lambda d: KIND_WEIGHT[d.kind], default=None)
+        body = best.body if best else incident.summary or incident.title
+        snippet, spans = cut_snippet(body, query.words)
+        root_cause, fix = results.get(incident_id, (None, None))
+        hits.append(
+            SearchHit(
+                id=incident.id,
+                title=incident.title,
+                severity=incident.severity,
+                status=incident.status,
+                declared_at=incident.declared_at,
+                category=incident.category,
+                services=list(incident.services or []),
+                tags=list(incident.tags or []),
+                kind=best.kind if best else "incident",
+                kinds=sorted({d.kind for d in found}, key=index.KINDS.index),
+                snippet=snippet,
+                highlights=spans,
+                root_cause=root_cause,
+                fix=fix,
+                recurrence_of=incident.recurrence_of,
+            )
+        )
+    return hits
+
+
+def outcomes(session: Session, incidents: Sequence[Incident]) -> dict[str, tuple[str | None, Fix]]:
+    """Resolved incidents' root cause (the post-mortem's, else the resolution summary) and fix
+    (the resolution summary and the post-mortem's measures)."""
+    resolved = {i.id: i for i in incidents if i.status in RESOLVED}
+    if not resolved:
+        return {}
+    postmortems = {
+        p.incident_id: p
+        for p in session.scalars(select(Postmortem).where(Postmortem.incident_id.in_(resolved)))
+    }
+    measures: dict[int, list[str]] = {}
+    if postmortems:
+        rows = session.execute(
+            select(ActionItem.postmortem_id, ActionItem.title)
+            .where(ActionItem.postmortem_id.in_([p.id for p in postmortems.values()]))
+            .order_by(ActionItem.number)
+        )
+        for postmortem_id, title in rows:
+            assert postmortem_id is not None
+            measures.setdefault(postmortem_id, []).append(title)
+    found: dict[str, tuple[str | None, Fix]] = {}
+    for incident_id, incident in resolved.items():
+        postmortem = postmortems.get(incident_id)
+        cause = (postmortem.root_cause.strip() if postmortem else "") or incident.resolution_summary
+        fix = Fix(
+            summary=incident.resolution_summary,
+            measures=measures.get(postmortem.id, []) if postmortem else [],
+        )
+        found[incident_id] = (cause or None, fix)
+    return found
+
+
+def cut_snippet(body: str, words: list[str]) -> tuple[str, list[tuple[int, int]]]:
+    """A window of the text around its first match, and where the words are in it."""
+    body = " ".join(body.split())
+    lowered = body.lower()
+    first = min((p for w in words if (p := lowered.find(w)) >= 0), default=0)
+    start = max(0, first - SNIPPET_CHARS // 3)
+    end = min(len(body), start + SNIPPET_CHARS)
+    start = max(0, min(start, end - SNIPPET_CHARS))
+    prefix = "…" if start > 0 else ""
+    snippet = prefix + body[start:end] + ("…" if end < len(body) else "")
+    window = snippet.lower()
+    spans: list[tuple[int, int]] = []
+    for word in words:
+        at = window.find(word)
+        while at >= 0:
+            spans.append((at, at + len(word)))
+            at = window.find(word, at + len(word))
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    return snippet, merged
+
+
+def _encode(score: int, at: datetime, incident_id: str) -> str:
+    raw = json.dumps([score, at.isoformat(), incident_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str | None) -> tuple[int, datetime, str] | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        score, at, incident_id = json.loads(raw)
+        return int(score), datetime.fromisoformat(at), str(incident_id)
+    except (ValueError, TypeError) as exc:
+        raise HaetaeError("INVALID_QUERY", "The cursor is not one this search gave.") from exc
