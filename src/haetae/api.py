@@ -14,6 +14,7 @@ from haetae.escalation.routes import router as escalation_router
 from haetae.incidents.routes import router as incidents_router
 from haetae.notify.routes import router as pages_router
 from haetae.people.routes import router as people_router
+from haetae.postmortems.export_routes import router as exports_router
 from haetae.postmortems.routes import router as postmortems_router
 
 router = APIRouter()
@@ -25,6 +26,7 @@ router.include_router(people_router)
 router.include_router(escalation_router)
 router.include_router(config_router)
 router.include_router(postmortems_router)
+router.include_router(exports_router)
 router.include_router(actions_router)
 router.include_router(cases_router)
 

@@ -100,6 +100,9 @@ BASELINE_HEADERS = [
 ]
 
 
+_CSP = b"content-security-policy"
+
+
 def route_label(scope: Scope) -> None:
     """Record the route template (`/api/v1/incidents/{incident_id}`) for metrics and logs,
     so that labels stay few whatever ids the URLs carry."""
@@ -176,7 +179,11 @@ class OperationsMiddleware:
                 status["started"] = True
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", rid.encode()))
-                headers.extend(BASELINE_HEADERS)
+                # A document that brings its own policy (the post-mortem's printable HTML,
+                # allowing its one inline stylesheet by hash) keeps it: a second policy
+                # would be enforced as well and refuse that stylesheet.
+                own_csp = any(name.lower() == _CSP for name, _ in headers)
+                headers.extend(h for h in BASELINE_HEADERS if not (own_csp and h[0] == _CSP))
                 message = {**message, "headers": headers}
             await send(message)
 
