@@ -82,6 +82,9 @@
     window.Sortable.create(list, {
       group: "action-items",
       animation: 120,
+      // Pointer events rather than the browser's native drag and drop: the same on every
+      // browser and on touch screens.
+      forceFallback: true,
       draggable: ".bcard",
       filter: "button, a, input",
       preventOnFilter: false,
