@@ -41,6 +41,8 @@ EVENT_LABELS = {
     "decision": N_("Decision"),
     "condition_checked": N_("Condition"),
     "resolution_override": N_("Override"),
+    "postmortem_overdue": N_("Post-mortem overdue"),
+    "action_item_overdue": N_("Action item overdue"),
 }
 DECISION_KINDS = {"technical": N_("Technical"), "operational": N_("Operational")}
 ACCOUNT_ROLES = {"viewer": N_("Viewer"), "responder": N_("Responder"), "admin": N_("Admin")}
