@@ -182,6 +182,7 @@ def _register() -> None:
         oncall,
         people,
         policy,
+        postmortem_export,
         postmortems,
         search,
         users,
@@ -195,6 +196,7 @@ def _register() -> None:
     policy.register(app)
     users.register(app)
     postmortems.register(app)
+    postmortem_export.register()
     actions.register(app)
     search.register(app)
 
