@@ -17,6 +17,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    literal_column,
     or_,
     select,
     text,
@@ -38,6 +39,7 @@ RESOLVED = ("resolved", "closed")
 # Where the best match is says how good it is: the incident's own words, then its post-mortem.
 KIND_WEIGHT = {"incident": 3, "postmortem": 2, "note": 1, "decision": 1}
 TITLE_BONUS = 4  # every word of the query in the title
+CANDIDATES = 1000  # matching documents ranked per search, newest first
 
 
 @dataclass
@@ -83,18 +85,27 @@ def search(session: Session, query: SearchQuery) -> SearchPage:
         weight = case(
             *[(SearchDocument.kind == k, w) for k, w in KIND_WEIGHT.items()], else_=0
         ) + case((contained, TITLE_BONUS), else_=0)
-        grouped = (
+        # The newest CANDIDATES matching documents (that pass the filters) are ranked: a word
+        # in most of the library stays as fast as a rare one (docs/search.md).
+        candidates = (
             select(
-                Incident.id.label("id"),
+                SearchDocument.incident_id.label("incident_id"),
+                weight.label("weight"),
                 Incident.declared_at.label("declared_at"),
-                func.max(weight).label("score"),
             )
-            .join(SearchDocument, SearchDocument.incident_id == Incident.id)
+            .join(Incident, Incident.id == SearchDocument.incident_id)
             .where(matched, *_filters(dialect, query))
-            .group_by(Incident.id, Incident.declared_at)
+            .order_by(SearchDocument.id.desc())
+            .limit(CANDIDATES)
         )
         if query.kinds:
-            grouped = grouped.where(SearchDocument.kind.in_(query.kinds))
+            candidates = candidates.where(SearchDocument.kind.in_(query.kinds))
+        found = candidates.subquery()
+        grouped = select(
+            found.c.incident_id.label("id"),
+            found.c.declared_at.label("declared_at"),
+            func.max(found.c.weight).label("score"),
+        ).group_by(found.c.incident_id, found.c.declared_at)
         ranked = grouped.subquery()
         page = select(ranked.c.id, ranked.c.score, ranked.c.declared_at)
         if after is not None:
@@ -135,7 +146,7 @@ def matched_documents(dialect: str, words: list[str]) -> ColumnElement[bool]:
             match=index.fts_match(words)
         )
         return SearchDocument.id.in_(fts.columns(SearchDocument.id.expression))
-    grams = func.haetae_search_grams(SearchDocument.body).op("@>")(
+    grams = literal_column("search_documents.grams").op("@>")(
         cast(array(index.pg_grams(words)), ARRAY(Text))
     )
     # The grams are candidates; the words themselves must occur (in this order of letters).
