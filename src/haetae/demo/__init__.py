@@ -1,4 +1,5 @@
-"""Demo data for `haetae demo`: people, a key and incidents in several states."""
+"""Demo data for `haetae demo`: people, a key, incidents in several states, post-mortems in
+each of their states and a follow-up board with cards in every lane and column."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from haetae.clock import utcnow
 from haetae.configfile.apply import apply_config
 from haetae.configfile.schema import parse_config
 from haetae.db import Database
+from haetae.demo.followup import category, seed_followup
 from haetae.incidents import activity, roles, transitions
 from haetae.incidents import service as incidents
 from haetae.incidents.schemas import DecisionIn, IncidentDeclare, NoteIn, StatusUpdateIn
@@ -61,6 +63,7 @@ def seed_demo(db: Database, policy: Policy) -> list[str]:
         _demo_org(session, policy, now)
         if policy.impact_matrix is not None:
             _demo_incidents(session, policy, now)
+            seed_followup(session, policy, now)
         token = _demo_alerts(session, policy, now)
     return [
         f"log in as admin / {DEMO_PASSWORD} (or minji, viewer with the same password)",
@@ -128,7 +131,7 @@ def _demo_incidents(session: Session, policy: Policy, now: datetime) -> None:
             title="Payments API returning 502",
             summary="Checkout fails for all users.",
             services=["payments-api", "checkout"],
-            category=_category(policy, 0),
+            category=category(policy, 0),
             tags=["payment"],
             environment="production",
             business_impact=business[0],
@@ -200,7 +203,7 @@ def _demo_incidents(session: Session, policy: Policy, now: datetime) -> None:
         IncidentDeclare(
             title="Search latency above 3 s",
             services=["search"],
-            category=_category(policy, 4),
+            category=category(policy, 4),
             environment="production",
             business_impact=business[1],
             user_impact=users[1],
@@ -241,9 +244,3 @@ def _demo_incidents(session: Session, policy: Policy, now: datetime) -> None:
         now=now - timedelta(hours=20),
         override_conditions=False,
     )
-
-
-def _category(policy: Policy, index: int) -> str | None:
-    if not policy.categories:
-        return None
-    return policy.categories[min(index, len(policy.categories) - 1)].id
