@@ -22,10 +22,11 @@ PG_WHYS = [
 ]
 PG_TEXT: dict[str, Any] = {
     "summary": "정기 배포 직후 PG사 승인 API 지연과 우리 쪽 재시도 폭증이 겹쳐 카드 결제의 "
-    "약 38%가 실패했다. 재시도 설정을 되돌리고 보조 PG로 트래픽을 옮겨 85분 만에 복구했다.\n\n"
+    "약 38%가 실패했다. 재시도 설정을 되돌리고 보조 PG로 트래픽을 옮겨 약 1시간 30분 만에 "
+    "복구했다.\n\n"
     "Right after a routine release, PG approval latency and a burst of our own retries made "
     "about 38% of card payments fail. Reverting the retry setting and moving traffic to the "
-    "secondary PG recovered it in 85 minutes.",
+    "secondary PG recovered it in about an hour and a half.",
     "impact": "카드 결제 시도의 약 38% 실패 (약 12,400건), 간편결제는 영향 없음. 고객 문의 310건.\n"
     "About 38% of card payment attempts failed (about 12,400); wallet payments were not "
     "affected. 310 customer contacts.",
