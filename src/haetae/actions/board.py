@@ -69,7 +69,7 @@ def read_board(session: Session, policy: Policy, where: BoardFilter, *, now: dat
             continue
         column = "backlog" if severity in policy.board.backlog_severities else "in_progress"
         lanes["incident"][column].append(
-            Card(
+            Card.model_construct(
                 kind="incident",
                 code=inc_id,
                 title=title,
@@ -109,7 +109,7 @@ def read_board(session: Session, policy: Policy, where: BoardFilter, *, now: dat
         if column not in columns:
             column = "in_progress"
         lanes["postmortem"][column].append(
-            Card(
+            Card.model_construct(
                 kind="postmortem",
                 code=pm.incident_id,
                 title=pm.title,
@@ -155,7 +155,7 @@ def read_board(session: Session, policy: Policy, where: BoardFilter, *, now: dat
         if column not in lanes["action_items"]:
             column = "in_progress"  # a review card after the policy dropped the column
         lanes["action_items"][column].append(
-            Card(
+            Card.model_construct(
                 kind="action_item",
                 code=f"AI-{number:03d}",
                 title=title,
