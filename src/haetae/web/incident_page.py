@@ -15,7 +15,7 @@ from haetae.i18n import N_
 from haetae.incidents import export, lifecycle, resolution, roles, service
 from haetae.policy.schema import ImpactLevel
 from haetae.timeline import service as timeline
-from haetae.web import paging_panel
+from haetae.web import paging_panel, postmortem_pages
 from haetae.web.alerts_pages import incident_alerts
 from haetae.web.console import Console, Refused, signed_in
 from haetae.web.forms import Failure
@@ -34,6 +34,7 @@ PANELS = (
     "edit",
     "timeline",
     "alerts",
+    "postmortem",
 )
 
 
@@ -79,6 +80,7 @@ def gather(session: Session, console: Console, incident_id: str) -> dict[str, An
         "alerts": alerts,
         "alerts_total": alerts_total,
         **paging_panel.gather(session, incident.id),
+        **postmortem_pages.incident_panel(session, console, incident.id),
     }
 
 
