@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Text,
     and_,
     case,
@@ -80,24 +81,44 @@ def search(session: Session, query: SearchQuery) -> SearchPage:
     dialect = session.get_bind().dialect.name
     after = _decode(query.cursor)
     if query.words:
-        matched = matched_documents(dialect, query.words)
         contained = _contains(dialect, func.lower(Incident.title), query.words)
         weight = case(
             *[(SearchDocument.kind == k, w) for k, w in KIND_WEIGHT.items()], else_=0
         ) + case((contained, TITLE_BONUS), else_=0)
         # The newest CANDIDATES matching documents (that pass the filters) are ranked: a word
         # in most of the library stays as fast as a rare one (docs/search.md).
-        candidates = (
-            select(
-                SearchDocument.incident_id.label("incident_id"),
-                weight.label("weight"),
-                Incident.declared_at.label("declared_at"),
-            )
-            .join(Incident, Incident.id == SearchDocument.incident_id)
-            .where(matched, *_filters(dialect, query))
-            .order_by(SearchDocument.id.desc())
-            .limit(CANDIDATES)
+        columns = (
+            SearchDocument.incident_id.label("incident_id"),
+            weight.label("weight"),
+            Incident.declared_at.label("declared_at"),
         )
+        if dialect == "sqlite":
+            # Driven by FTS5 in rowid order, newest first, so it stops after CANDIDATES.
+            fts = (
+                text(
+                    "SELECT rowid AS id FROM search_fts WHERE search_fts MATCH :match "
+                    "ORDER BY rowid DESC"
+                )
+                .bindparams(match=index.fts_match(query.words))
+                .columns(id=Integer)
+                .subquery("fts")
+            )
+            candidates = (
+                select(*columns)
+                .select_from(fts)
+                .join(SearchDocument, SearchDocument.id == fts.c.id)
+                .join(Incident, Incident.id == SearchDocument.incident_id)
+                .where(*_filters(dialect, query))
+                .limit(CANDIDATES)
+            )
+        else:
+            candidates = (
+                select(*columns)
+                .join(Incident, Incident.id == SearchDocument.incident_id)
+                .where(matched_documents(dialect, query.words), *_filters(dialect, query))
+                .order_by(SearchDocument.id.desc())
+                .limit(CANDIDATES)
+            )
         if query.kinds:
             candidates = candidates.where(SearchDocument.kind.in_(query.kinds))
         found = candidates.subquery()
@@ -192,13 +213,14 @@ def _hits(session: Session, dialect: str, query: SearchQuery, ids: list[str]) ->
     incidents = {i.id: i for i in session.scalars(select(Incident).where(Incident.id.in_(ids)))}
     documents: dict[str, list[SearchDocument]] = {}
     if query.words:
-        docs = select(SearchDocument).where(
-            SearchDocument.incident_id.in_(ids), matched_documents(dialect, query.words)
-        )
+        # The page's few documents are checked here rather than by the index again.
+        docs = select(SearchDocument).where(SearchDocument.incident_id.in_(ids))
         if query.kinds:
             docs = docs.where(SearchDocument.kind.in_(query.kinds))
         for doc in session.scalars(docs.order_by(SearchDocument.id)):
-            documents.setdefault(doc.incident_id, []).append(doc)
+            lowered = doc.body.lower()
+            if all(word in lowered for word in query.words):
+                documents.setdefault(doc.incident_id, []).append(doc)
     results = outcomes(session, list(incidents.values()))
     hits = []
     for incident_id in ids:
