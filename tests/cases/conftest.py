@@ -1,5 +1,6 @@
-"""The CLI fixture of tests/cli, for the `haetae search` tests here."""
+"""Fixtures of tests/cli and tests/web used here: the `haetae` script, console clients."""
 
 from tests.cli.conftest import haetae
+from tests.web.conftest import alice, victor
 
-__all__ = ["haetae"]
+__all__ = ["alice", "haetae", "victor"]
