@@ -56,9 +56,16 @@ class Alert(Base):
     """
 
     __tablename__ = "alerts"
+    # The list reads newest first (received_at, id); each filter has an index led by the
+    # filtered column and ordered by that key, so a page is read from the index in order.
     __table_args__ = (
         UniqueConstraint("integration_id", "open_key"),
-        Index("ix_alerts_integration_received", "integration_id", "received_at"),
+        Index("ix_alerts_received", "received_at", "id"),
+        Index("ix_alerts_integration_received", "integration_id", "received_at", "id"),
+        Index("ix_alerts_status_received", "status", "received_at", "id"),
+        Index("ix_alerts_severity_received", "severity", "received_at", "id"),
+        Index("ix_alerts_dedup_received", "dedup_key", "received_at", "id"),
+        Index("ix_alerts_incident_received", "incident_id", "received_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -87,9 +94,7 @@ class Alert(Base):
     content_hash: Mapped[str] = mapped_column(String(32), default="")
     rule: Mapped[str | None] = mapped_column(String(100), nullable=True)
     group_id: Mapped[int | None] = mapped_column(ForeignKey("alert_groups.id"), nullable=True)
-    incident_id: Mapped[str | None] = mapped_column(
-        ForeignKey("incidents.id"), nullable=True, index=True
-    )
+    incident_id: Mapped[str | None] = mapped_column(ForeignKey("incidents.id"), nullable=True)
     raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 

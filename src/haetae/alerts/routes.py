@@ -23,7 +23,7 @@ from haetae.alerts.schemas import (
 )
 from haetae.deps import Context, admin, viewer
 from haetae.errors import HaetaeError
-from haetae.inputs import RowId
+from haetae.inputs import RowId, Timestamp
 
 router = APIRouter(tags=["alerts"])
 
@@ -92,18 +92,30 @@ def list_alerts(
     integration: str | None = Query(default=None, max_length=100, description="name"),
     status: str | None = Query(default=None, pattern="^(firing|acknowledged|resolved)$"),
     open: bool | None = Query(default=None, description="firing or acknowledged"),
+    severity: str | None = Query(default=None, max_length=32, description="routed severity"),
+    fingerprint: str | None = Query(
+        default=None, max_length=255, description="the sender's fingerprint or dedup key"
+    ),
+    since: Timestamp | None = Query(default=None, description="received at or after (ISO 8601)"),
     limit: int = Query(default=50, ge=1, le=ALERTS_MAX_PAGE),
     offset: int = Query(default=0, ge=0, le=1_000_000_000),
+    cursor: str | None = Query(
+        default=None, max_length=200, description="a page's next_cursor: the page after it"
+    ),
 ) -> AlertPage:
-    """Alerts, newest first."""
+    """Alerts, newest first. `total` counts up to 10,000 (`total_capped` past it);
+    `next_cursor` reads the next page from where this one ended, however deep."""
     where = AlertFilter(
         incident_id=incident_id or None,
         integration_name=integration or None,
         statuses=[status] if status else None,
         open=open,
+        severity=severity or None,
+        fingerprint=fingerprint or None,
+        since=since,
     )
     with ctx.read() as session:
-        return queries.alert_page(session, where, limit=limit, offset=offset)
+        return queries.alert_page(session, where, limit=limit, offset=offset, cursor=cursor)
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertDetail)

@@ -17,9 +17,13 @@ def _incident_fk() -> Any:
 
 class Incident(Base):
     __tablename__ = "incidents"
+    # The list reads newest first (declared_at, id); each filter has an index led by the
+    # filtered columns and ordered by that key, so a page is read from the index in order.
     __table_args__ = (
-        Index("ix_incidents_status_severity", "status", "severity"),
-        Index("ix_incidents_declared_at", "declared_at"),
+        Index("ix_incidents_declared", "declared_at", "id"),
+        Index("ix_incidents_status_declared", "status", "declared_at", "id"),
+        Index("ix_incidents_severity_declared", "severity", "declared_at", "id"),
+        Index("ix_incidents_status_severity_declared", "status", "severity", "declared_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -57,6 +61,32 @@ class Incident(Base):
         String(32), ForeignKey("incidents.id", ondelete="SET NULL"), nullable=True, index=True
     )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class IncidentService(Base):
+    """One of an incident's services, lowercased: the list's service filter reads this
+    instead of the JSON list. declared_at is copied (it never changes) so the index is in
+    the list's order."""
+
+    __tablename__ = "incident_services"
+    __table_args__ = (
+        Index("ix_incident_services_service_declared", "service", "declared_at", "incident_id"),
+    )
+
+    incident_id: Mapped[str] = mapped_column(String(32), _incident_fk(), primary_key=True)
+    service: Mapped[str] = mapped_column(String(200), primary_key=True)
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class IncidentTag(Base):
+    """One of an incident's tags, lowercased, for the list's tag filter (as IncidentService)."""
+
+    __tablename__ = "incident_tags"
+    __table_args__ = (Index("ix_incident_tags_tag_declared", "tag", "declared_at", "incident_id"),)
+
+    incident_id: Mapped[str] = mapped_column(String(32), _incident_fk(), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(200), primary_key=True)
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class IncidentCounter(Base):

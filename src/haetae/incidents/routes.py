@@ -56,25 +56,32 @@ def list_incidents(
     ctx: Context = viewer,
     status: list[str] | None = Query(default=None, description="repeat or comma-separate"),
     severity: list[str] | None = Query(default=None),
-    service_name: str | None = Query(default=None, alias="service"),
+    service_name: str | None = Query(default=None, alias="service", max_length=200),
+    tag: str | None = Query(default=None, max_length=200),
     since: Timestamp | None = Query(default=None, description="declared at or after (ISO 8601)"),
     limit: int = Query(default=50, ge=1, le=service.MAX_PAGE),
     offset: int = Query(default=0, ge=0, le=1_000_000_000),
+    cursor: str | None = Query(
+        default=None, max_length=200, description="a page's next_cursor: the page after it"
+    ),
 ) -> IncidentPage:
+    """Incidents, newest first. `total` counts up to 10,000 (`total_capped` past it);
+    `next_cursor` reads the next page from where this one ended, however deep."""
+    where = service.IncidentFilter(
+        status=_split(status),
+        severity=_split(severity),
+        service=service_name,
+        tag=tag,
+        since=since,
+    )
     with ctx.read() as session:
-        items, total = service.list_incidents(
-            session,
-            status=_split(status),
-            severity=_split(severity),
-            service=service_name,
-            since=since,
-            limit=limit,
-            offset=offset,
-        )
+        found = service.incident_page(session, where, limit=limit, offset=offset, cursor=cursor)
         now = ctx.now()
         return IncidentPage(
-            items=[present(ctx.policy, i, now) for i in items],
-            total=total,
+            items=[present(ctx.policy, i, now) for i in found.rows],
+            total=found.total,
+            total_capped=found.total_capped,
+            next_cursor=found.next_cursor,
             limit=limit,
             offset=offset,
         )

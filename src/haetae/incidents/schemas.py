@@ -202,7 +202,13 @@ class IncidentOut(_Out):
 
 class IncidentPage(BaseModel):
     items: list[IncidentOut]
-    total: int
+    total: int = Field(description="matches, counted up to 10,000 (see total_capped)")
+    total_capped: bool = Field(
+        default=False, description="more than `total` match: show it as 10,000+"
+    )
+    next_cursor: str | None = Field(
+        default=None, description="pass as `cursor` for the next page; null on the last page"
+    )
     limit: int
     offset: int
 

@@ -4,17 +4,20 @@ modules of their own beside this one."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, cast, func, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from haetae import keyset
 from haetae.errors import HaetaeError
 from haetae.escalation import service as escalation
 from haetae.incidents import lifecycle, severity
-from haetae.incidents.models import Incident, IncidentCounter
+from haetae.incidents.models import Incident, IncidentCounter, IncidentService, IncidentTag
 from haetae.incidents.schemas import IncidentDeclare, IncidentPatch
 from haetae.policy import lookup
 from haetae.policy.schema import Policy
@@ -120,6 +123,7 @@ def declare_incident(
     incident.id = next_incident_id(session, policy, now=now)
     session.add(incident)
     session.flush()
+    index_lists(session, incident)
     timeline.record(
         session,
         incident.id,
@@ -151,36 +155,147 @@ def get_incident(session: Session, incident_id: str, *, for_update: bool = False
     return incident
 
 
+@dataclass(frozen=True)
+class IncidentFilter:
+    """The incident list's filters; a field left None matches every incident."""
+
+    status: Sequence[str] | None = None
+    severity: Sequence[str] | None = None
+    service: str | None = None
+    tag: str | None = None
+    since: datetime | None = None
+
+
+def incident_page(
+    session: Session,
+    where: IncidentFilter,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    cursor: str | None = None,
+    count_cap: int | None = keyset.COUNT_CAP,
+) -> keyset.Slice[Incident]:
+    """A page of incidents newest first (declared_at, id), read from the index that fits
+    the filters, with the count of matches up to count_cap."""
+    after = keyset.decode_cursor(cursor, str) if cursor else None
+    return keyset.page(
+        session,
+        _lanes(where),
+        sort_key=lambda i: (i.declared_at, i.id),
+        limit=min(max(limit, 1), MAX_PAGE),
+        offset=max(offset, 0),
+        after=after,
+        count_cap=count_cap,
+        rows_of=lambda row: row[0],
+    )
+
+
 def list_incidents(
     session: Session,
     *,
     status: list[str] | None = None,
     severity: list[str] | None = None,
     service: str | None = None,
+    tag: str | None = None,
     since: datetime | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[Incident], int]:
-    query = select(Incident)
-    if status:
-        query = query.where(Incident.status.in_(status))
-    if severity:
-        query = query.where(Incident.severity.in_(severity))
-    if since:
-        query = query.where(Incident.declared_at >= since)
-    if service:
-        # JSON list membership, portable across SQLite and PostgreSQL.
-        needle = f'"{service.lower()}"'
-        query = query.where(
-            func.lower(cast(Incident.services, Text)).contains(needle, autoescape=True)
+    """A page and the exact count of matches (the console and the CLI show page numbers)."""
+    where = IncidentFilter(status, severity, service, tag, since)
+    found = incident_page(session, where, limit=limit, offset=offset, count_cap=None)
+    return found.rows, found.total
+
+
+def _lanes(where: IncidentFilter) -> list[keyset.Lane]:
+    """The filters as index-ordered queries. The most selective filter leads: a status
+    that is still active (few incidents are), then a service or a tag (their side
+    tables), then status and severity; the other filters are checked on the rows read."""
+    statuses = list(dict.fromkeys(where.status or []))
+    severities = list(dict.fromkeys(where.severity or []))
+    service_key = where.service.strip().lower() if where.service is not None else None
+    tag_key = where.tag.strip().lower() if where.tag is not None else None
+    side: list[tuple[type[IncidentService] | type[IncidentTag], Any, str]] = []
+    if service_key is not None:
+        side.append((IncidentService, IncidentService.service, service_key))
+    if tag_key is not None:
+        side.append((IncidentTag, IncidentTag.tag, tag_key))
+    few = statuses and set(statuses) <= set(lifecycle.ACTIVE)
+    if side and not few:
+        table, column, value = side[0]
+        query = (
+            select(Incident)
+            .select_from(table)
+            .join(Incident, Incident.id == table.incident_id)
+            .where(column == value)
         )
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        query.order_by(Incident.declared_at.desc(), Incident.id.desc())
-        .limit(min(max(limit, 1), MAX_PAGE))
-        .offset(max(offset, 0))
+        if where.since is not None:
+            query = query.where(table.declared_at >= where.since)
+        if statuses:
+            query = query.where(Incident.status.in_(statuses))
+        if severities:
+            query = query.where(Incident.severity.in_(severities))
+        for other, other_column, other_value in side[1:]:
+            query = query.where(_has(other, other_column, other_value))
+        return [keyset.Lane(query, table.declared_at, table.incident_id)]
+    base = select(Incident)
+    if where.since is not None:
+        base = base.where(Incident.declared_at >= where.since)
+    for table, column, value in side:
+        base = base.where(_has(table, column, value))
+    # One lane per value: an IN list would make the database sort every match.
+    if statuses and severities:
+        combos = [(st, sv) for st in statuses for sv in severities]
+        if len(combos) <= MAX_LANES:
+            return [
+                _lane(base.where(Incident.status == st, Incident.severity == sv))
+                for st, sv in combos
+            ]
+    if statuses:
+        lanes = [_lane(base.where(Incident.status == st)) for st in statuses]
+        return _narrowed(lanes, Incident.severity, severities)
+    if severities:
+        return [_lane(base.where(Incident.severity == sv)) for sv in severities]
+    return [_lane(base)]
+
+
+MAX_LANES = 40  # 7 statuses x a policy's severities; past it, severity is checked per row
+
+
+def _lane(query: Any) -> keyset.Lane:
+    return keyset.Lane(query, Incident.declared_at, Incident.id)
+
+
+def _narrowed(lanes: list[keyset.Lane], column: Any, values: list[str]) -> list[keyset.Lane]:
+    if not values:
+        return lanes
+    return [keyset.Lane(lane.query.where(column.in_(values)), lane.at, lane.key) for lane in lanes]
+
+
+def _has(table: type[IncidentService] | type[IncidentTag], column: Any, value: str) -> Any:
+    return (
+        select(table.incident_id).where(table.incident_id == Incident.id, column == value).exists()
     )
-    return list(rows), total
+
+
+def list_keys(values: list[str]) -> list[str]:
+    """What the side tables hold for a services or tags list: lowercased, once each."""
+    return [key[:200] for key in dict.fromkeys(v.strip().lower() for v in values) if key]
+
+
+def index_lists(session: Session, incident: Incident) -> None:
+    """Write the incident's services and tags into the side tables the list filters read;
+    called by every path that sets them, in its transaction."""
+    session.flush()
+    for table, values in ((IncidentService, incident.services), (IncidentTag, incident.tags)):
+        session.execute(delete(table).where(table.incident_id == incident.id))
+        column = "service" if table is IncidentService else "tag"
+        rows = [
+            {"incident_id": incident.id, column: key, "declared_at": incident.declared_at}
+            for key in list_keys(list(values or []))
+        ]
+        if rows:
+            session.execute(insert(table), rows)
 
 
 def is_update_overdue(incident: Incident, now: datetime) -> bool:
@@ -243,6 +358,8 @@ def patch_incident(
         return incident
     incident.priority_score = priority_score(policy, incident)
     incident.updated_at = now
+    if "services" in changed or "tags" in changed:
+        index_lists(session, incident)
     if changed:
         timeline.record(
             session,
