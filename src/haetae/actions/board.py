@@ -121,7 +121,7 @@ def read_board(session: Session, policy: Policy, where: BoardFilter, *, now: dat
                 overdue=due is not None and due < now,
                 priority=None,
                 class_of_service=cls,
-                url=f"/incidents/{pm.incident_id}/postmortem",
+                url=f"/postmortems/{pm.incident_id}",
             )
         )
 
