@@ -5,6 +5,7 @@ count stops at its cap, and the services and tags side tables follow every chang
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -47,7 +48,7 @@ def _seed(db: Database, incidents: int = 600, alerts: int = 1500) -> None:
                     "created_by": "test",
                     "created_at": T0,
                 }
-                for n in (1, 2, 3)
+                for n in range(1, 11)
             ],
         )
         rows = []
@@ -73,34 +74,36 @@ def _seed(db: Database, incidents: int = 600, alerts: int = 1500) -> None:
                     "updated_at": at,
                 }
             )
+        # In no particular order on disk: PostgreSQL prices a date index read in disk order
+        # below the filter's own index on a table this small.
+        random.Random(11).shuffle(rows)
         session.execute(insert(Incident), rows)
         for row in rows:
             incident = session.get(Incident, row["id"])
             assert incident is not None
             service.index_lists(session, incident)
-        session.execute(
-            insert(Alert),
-            [
-                {
-                    "integration_id": n % 3 + 1,
-                    "dedup_key": f"fp-{n % 300}",
-                    "open_key": f"open-{n}" if n % 50 == 0 else None,
-                    "status": "firing" if n % 50 == 0 else "resolved",
-                    "summary": f"alert {n}",
-                    "details": "",
-                    "severity": ["critical", "warning", "info"][n % 3],
-                    "labels": {},
-                    "annotations": {},
-                    "raw": {},
-                    "received_at": T0 + timedelta(seconds=n),
-                    "last_received_at": T0 + timedelta(seconds=n),
-                    "receipts": 1,
-                    "content_hash": "",
-                    "incident_id": f"INC-{n % 40:05d}" if n % 2 else None,
-                }
-                for n in range(alerts)
-            ],
-        )
+        alert_rows = [
+            {
+                "integration_id": n % 10 + 1,
+                "dedup_key": f"fp-{n % 300}",
+                "open_key": f"open-{n}" if n % 50 == 0 else None,
+                "status": "firing" if n % 50 == 0 else "resolved",
+                "summary": f"alert {n}",
+                "details": "",
+                "severity": "critical" if n % 10 == 0 else ["warning", "info"][n % 2],
+                "labels": {},
+                "annotations": {},
+                "raw": {},
+                "received_at": T0 + timedelta(seconds=n),
+                "last_received_at": T0 + timedelta(seconds=n),
+                "receipts": 1,
+                "content_hash": "",
+                "incident_id": f"INC-{n % 40:05d}" if n % 2 else None,
+            }
+            for n in range(alerts)
+        ]
+        random.Random(12).shuffle(alert_rows)
+        session.execute(insert(Alert), alert_rows)
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("ANALYZE"))
 
@@ -259,14 +262,14 @@ def test_alert_cursor_follows_from_the_last_alert_shown(
     ).json()
     offset = api.get("/api/v1/alerts", params={"integration": "int-2", "limit": 30, "offset": 30})
     assert [a["id"] for a in second["items"]] == [a["id"] for a in offset.json()["items"]]
-    assert first["total"] == 500 and not first["total_capped"]
+    assert first["total"] == 150 and not first["total_capped"]
 
 
 def test_new_alert_filters_select_what_they_name(seeded: Database, api: httpx.Client) -> None:
     by_fp = api.get("/api/v1/alerts", params={"fingerprint": "fp-7", "limit": 500}).json()
     assert by_fp["total"] == 5 and {a["dedup_key"] for a in by_fp["items"]} == {"fp-7"}
     critical = api.get("/api/v1/alerts", params={"severity": "critical", "limit": 1}).json()
-    assert critical["total"] == 500
+    assert critical["total"] == 150
     since = (T0 + timedelta(seconds=1490)).isoformat()
     recent = api.get("/api/v1/alerts", params={"since": since}).json()
     assert [a["summary"] for a in recent["items"]] == [f"alert {n}" for n in range(1499, 1489, -1)]
