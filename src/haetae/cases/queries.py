@@ -81,16 +81,13 @@ def search(session: Session, query: SearchQuery) -> SearchPage:
     dialect = session.get_bind().dialect.name
     after = _decode(query.cursor)
     if query.words:
-        contained = _contains(dialect, func.lower(Incident.title), query.words)
-        weight = case(
-            *[(SearchDocument.kind == k, w) for k, w in KIND_WEIGHT.items()], else_=0
-        ) + case((contained, TITLE_BONUS), else_=0)
+        filters = _filters(dialect, query)
         # The newest CANDIDATES matching documents (that pass the filters) are ranked: a word
-        # in most of the library stays as fast as a rare one (docs/search.md).
+        # in most of the library stays as fast as a rare one (docs/search.md). Incidents are
+        # joined before the limit only when a filter needs them.
         columns = (
             SearchDocument.incident_id.label("incident_id"),
-            weight.label("weight"),
-            Incident.declared_at.label("declared_at"),
+            SearchDocument.kind.label("kind"),
         )
         if dialect == "sqlite":
             # Driven by FTS5 in rowid order, newest first, so it stops after CANDIDATES.
@@ -107,17 +104,18 @@ def search(session: Session, query: SearchQuery) -> SearchPage:
                 select(*columns)
                 .select_from(fts)
                 .join(SearchDocument, SearchDocument.id == fts.c.id)
-                .join(Incident, Incident.id == SearchDocument.incident_id)
-                .where(*_filters(dialect, query))
                 .limit(CANDIDATES)
             )
         else:
             candidates = (
                 select(*columns)
-                .join(Incident, Incident.id == SearchDocument.incident_id)
-                .where(matched_documents(dialect, query.words), *_filters(dialect, query))
+                .where(matched_documents(dialect, query.words))
                 .order_by(SearchDocument.id.desc())
                 .limit(CANDIDATES)
+            )
+        if filters:
+            candidates = candidates.join(Incident, Incident.id == SearchDocument.incident_id).where(
+                *filters
             )
         if query.kinds:
             # On SQLite, `kind || ''` keeps the planner from walking the (kind, source_id)
@@ -125,11 +123,19 @@ def search(session: Session, query: SearchQuery) -> SearchPage:
             kind = SearchDocument.kind + "" if dialect == "sqlite" else SearchDocument.kind
             candidates = candidates.where(kind.in_(query.kinds))
         found = candidates.subquery()
-        grouped = select(
-            found.c.incident_id.label("id"),
-            found.c.declared_at.label("declared_at"),
-            func.max(found.c.weight).label("score"),
-        ).group_by(found.c.incident_id, found.c.declared_at)
+        contained = _contains(dialect, func.lower(Incident.title), query.words)
+        weight = case(*[(found.c.kind == k, w) for k, w in KIND_WEIGHT.items()], else_=0) + case(
+            (contained, TITLE_BONUS), else_=0
+        )
+        grouped = (
+            select(
+                Incident.id.label("id"),
+                Incident.declared_at.label("declared_at"),
+                func.max(weight).label("score"),
+            )
+            .join(found, found.c.incident_id == Incident.id)
+            .group_by(Incident.id, Incident.declared_at)
+        )
         ranked = grouped.subquery()
         page = select(ranked.c.id, ranked.c.score, ranked.c.declared_at)
         if after is not None:
