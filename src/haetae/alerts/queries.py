@@ -106,12 +106,15 @@ def _lanes(session: Session, where: AlertFilter) -> list[keyset.Lane]:
         not given or (statuses <= set(OPEN_STATUSES) and given[0][0] in _BROAD)
     )
     if status_leads:
-        base = base.where(*(column == value for column, value in given))
+        base = base.where(*(keyset.unindexed(column) == value for column, value in given))
         # One lane per status: an IN list would make the database sort every match.
         return [_lane(base.where(Alert.status == st)) for st in sorted(statuses)]
     if by_status:
-        base = base.where(Alert.status.in_(sorted(statuses)))
-    return [_lane(base.where(*(column == value for column, value in given)))]
+        base = base.where(keyset.unindexed(Alert.status).in_(sorted(statuses)))
+    if given:
+        (lead, value), rest = given[0], given[1:]
+        base = base.where(lead == value, *(keyset.unindexed(c) == v for c, v in rest))
+    return [_lane(base)]
 
 
 _BROAD = (Alert.integration_id, Alert.severity)

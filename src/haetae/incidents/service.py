@@ -232,9 +232,9 @@ def _lanes(where: IncidentFilter) -> list[keyset.Lane]:
         if where.since is not None:
             query = query.where(table.declared_at >= where.since)
         if statuses:
-            query = query.where(Incident.status.in_(statuses))
+            query = query.where(keyset.unindexed(Incident.status).in_(statuses))
         if severities:
-            query = query.where(Incident.severity.in_(severities))
+            query = query.where(keyset.unindexed(Incident.severity).in_(severities))
         for other, other_column, other_value in side[1:]:
             query = query.where(_has(other, other_column, other_value))
         return [keyset.Lane(query, table.declared_at, table.incident_id)]
@@ -253,7 +253,7 @@ def _lanes(where: IncidentFilter) -> list[keyset.Lane]:
             ]
     if statuses:
         lanes = [_lane(base.where(Incident.status == st)) for st in statuses]
-        return _narrowed(lanes, Incident.severity, severities)
+        return _narrowed(lanes, keyset.unindexed(Incident.severity), severities)
     if severities:
         return [_lane(base.where(Incident.severity == sv)) for sv in severities]
     return [_lane(base)]
