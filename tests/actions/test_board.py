@@ -183,3 +183,27 @@ def test_the_console_board_moves_cards_with_plain_forms_in_both_languages(
             data={"csrf_token": csrf_from(victor.get("/profile").text), "column": "backlog"},
         )
         assert refused.status_code == 403
+
+
+def test_a_long_column_shows_its_first_cards_and_a_link_to_all_of_them(
+    server: RunningServer, db: Database
+) -> None:
+    from haetae.actions import service
+    from haetae.policy.loader import default_policy
+
+    with db.session() as session:
+        for n in range(105):
+            service.create_item(
+                session, default_policy(), title=f"Backlog item {n}", by="alice", now=utcnow()
+            )
+    with console_for(server.url, db, "mina") as mina:
+        page = mina.get("/board?class=standard")
+        assert page.text.count('data-column="backlog"') >= 1
+        assert page.text.count("Backlog item ") == 100
+        assert "Show all 105" in page.text
+        assert 'href="/board?class=standard&amp;expand=action_items.backlog"' in page.text
+        everything = mina.get("/board?class=standard&expand=action_items.backlog")
+        assert everything.text.count("Backlog item ") == 105
+        assert "Show all" not in everything.text
+        mina.cookies.set("lang", "ko")
+        assert "105개 모두 보기" in mina.get("/board").text

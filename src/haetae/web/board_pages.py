@@ -4,6 +4,7 @@ drag and drop (board.js) or with plain per-card forms that work without JavaScri
 from __future__ import annotations
 
 from html import escape
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -45,6 +46,10 @@ PM_STATUS_LABELS = {
     "published": N_("Published"),
 }
 MOVE_TO = N_("Move to %(column)s")
+SHOW_ALL = N_("Show all %(count)s")
+# Cards a column shows before "Show all": a board of thousands of backlog items stays quick to
+# load and to read; the column's count is always the whole count, and the filters narrow it.
+CARDS_SHOWN = 100
 WIP_REFUSAL = N_(
     "%(column)s is at its WIP limit (%(count)s of %(limit)s); only Expedite items move past it."
 )
@@ -78,6 +83,7 @@ def _page(
     *,
     message: str | None = None,
     status: int = 200,
+    expand: str | None = None,
 ) -> Response:
     with console.read() as session:
         try:
@@ -98,7 +104,7 @@ def _page(
         teams=team_slugs,
         services=service_slugs,
         message=message,
-        cards=_cards(console, out),
+        cards=_cards(console, out, expand),
         words=_words(console, out),
     )
 
@@ -113,17 +119,36 @@ def _words(console: Console, out: BoardOut) -> dict[str, dict[str, str]]:
     }
 
 
-def _cards(console: Console, out: BoardOut) -> dict[str, dict[str, Markup]]:
-    """Each lane's columns as ready HTML. The board holds thousands of cards: built here with
-    the words translated once, they take a fraction of the time a template loop takes."""
+def _cards(console: Console, out: BoardOut, expand: str | None) -> dict[str, dict[str, Markup]]:
+    """Each lane's columns as ready HTML: the first CARDS_SHOWN cards of a column, all of them
+    for the column named by `expand` ("lane.column"). The board holds thousands of cards: built
+    here with the words translated once, they take a fraction of the time a template loop
+    takes."""
     writer = CardWriter(console, out)
-    return {
-        lane.id: {
-            column.id: Markup("".join(writer.card(card, column.id) for card in column.cards))
-            for column in lane.columns
-        }
-        for lane in out.lanes
-    }
+    more = console.gettext(SHOW_ALL)
+    cards: dict[str, dict[str, Markup]] = {}
+    for lane in out.lanes:
+        cards[lane.id] = {}
+        for column in lane.columns:
+            shown = column.cards
+            html = ""
+            if f"{lane.id}.{column.id}" != expand and len(shown) > CARDS_SHOWN:
+                href = escape(
+                    f"{console.request.url.path}?{_expand_query(console, lane.id, column.id)}"
+                )
+                label = escape(more % {"count": len(shown)})
+                html = f'<li class="bcard-more"><a href="{href}">{label}</a></li>'
+                shown = shown[:CARDS_SHOWN]
+            body = "".join(writer.card(card, column.id) for card in shown)
+            cards[lane.id][column.id] = Markup(body + html)
+    return cards
+
+
+def _expand_query(console: Console, lane: str, column: str) -> str:
+    """The page's own filters, plus expand=lane.column."""
+    params = [(k, v) for k, v in console.request.query_params.multi_items() if k != "expand"]
+    params.append(("expand", f"{lane}.{column}"))
+    return urlencode(params)
 
 
 class CardWriter:
@@ -197,8 +222,9 @@ def board_page(
     service_slug: str | None = Query(default=None, alias="service", max_length=64),
     owner: str | None = Query(default=None, max_length=64),
     cls: str | None = Query(default=None, alias="class", max_length=16),
+    expand: str | None = Query(default=None, max_length=40),
 ) -> Response:
-    return _page(console, _filters(team, service_slug, owner, cls))
+    return _page(console, _filters(team, service_slug, owner, cls), expand=expand)
 
 
 @router.post("/board/items/{ref}/move")
