@@ -50,6 +50,12 @@ EVENT_LABELS = {
     "postmortem_published": N_("Post-mortem published"),
     "postmortem_meeting": N_("Post-mortem meeting"),
     "postmortem_rescheduled": N_("Post-mortem deadlines"),
+    "recurrence_marked": N_("Recurrence"),
+    "recurrence_unmarked": N_("Recurrence"),
+    "action_item_created": N_("Action item added"),
+    "action_item_edited": N_("Action item edited"),
+    "action_item_assigned": N_("Action item assigned"),
+    "action_item_moved": N_("Action item moved"),
     "postmortem_overdue": N_("Post-mortem overdue"),
     "action_item_overdue": N_("Action item overdue"),
 }

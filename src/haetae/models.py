@@ -3,12 +3,15 @@
 from haetae.actions.models import ActionItem, ActionItemCounter
 from haetae.alerts.models import Alert, AlertGroup, Integration, RoutingRule
 from haetae.auth.models import ApiKey, User
+from haetae.cases.index import SearchDocument
 from haetae.escalation.models import Escalation, EscalationPolicy
 from haetae.incidents.models import (
     ConditionCheck,
     Decision,
     Incident,
     IncidentCounter,
+    IncidentService,
+    IncidentTag,
     Note,
     RoleAssignment,
     StatusUpdate,
@@ -36,6 +39,8 @@ __all__ = [
     "HandoffNote",
     "Incident",
     "IncidentCounter",
+    "IncidentService",
+    "IncidentTag",
     "Integration",
     "Note",
     "Notification",
@@ -47,6 +52,7 @@ __all__ = [
     "Rotation",
     "RoutingRule",
     "Schedule",
+    "SearchDocument",
     "Service",
     "StatusUpdate",
     "Team",
