@@ -113,12 +113,12 @@ def _markdown(
         (t(N_("Resolved")), _when(incident.resolved_at, policy) if incident.resolved_at else "-"),
         (t(N_("Duration")), _duration((end or now) - incident.started_at)),
     ]
-    lines = [f"# {incident.id} {_cell(incident.title)}", ""]
-    lines += [f"- **{name}**: {_cell(value)}" for name, value in facts]
+    lines = [f"# {incident.id} {markdown_cell(incident.title)}", ""]
+    lines += [f"- **{name}**: {markdown_cell(value)}" for name, value in facts]
     lines += ["", f"## {t(N_('Timeline'))}", ""]
     lines.append("| " + " | ".join(headings) + " |")
     lines.append("|" + "---|" * len(headings))
-    lines += ["| " + " | ".join(_cell(value) for value in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(markdown_cell(value) for value in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
 
@@ -165,7 +165,7 @@ def _csv_cell(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_STARTS) else value
 
 
-def _cell(value: str) -> str:
+def markdown_cell(value: str) -> str:
     """One Markdown table cell holding typed text as text.
 
     Backslashes, pipes and brackets are escaped (no cell split, no Markdown link or

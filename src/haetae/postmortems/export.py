@@ -30,7 +30,7 @@ from haetae.errors import HaetaeError
 from haetae.i18n import N_
 from haetae.incidents import service as incidents
 from haetae.incidents.durations import durations
-from haetae.incidents.export import _cell as markdown_cell
+from haetae.incidents.export import markdown_cell
 from haetae.incidents.lifecycle import AUTOMATIC_SUMMARIES
 from haetae.incidents.models import Incident, StatusUpdate
 from haetae.policy.schema import Policy
