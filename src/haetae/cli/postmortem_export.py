@@ -19,7 +19,7 @@ from haetae.cli.common import (
     transaction,
 )
 from haetae.cli.postmortems import postmortem_app
-from haetae.postmortems import export
+from haetae.postmortems import export, reports
 
 FORMATS = ("markdown", "html", "short", "report")
 
@@ -55,7 +55,7 @@ def export_command(
                 session, pol, incident_id, fmt=fmt, locale=lang or locale(), now=now()
             )
         else:
-            download = export.export_report(
+            download = reports.export_report(
                 session,
                 pol,
                 incident_id,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Response
 
 from haetae.deps import Context, viewer
-from haetae.postmortems import export
+from haetae.postmortems import export, reports
 
 router = APIRouter()
 
@@ -55,7 +55,7 @@ def incident_report(
     """Any incident's report, with or without a post-mortem: the short form as text ready to
     paste into a chat, or the incident report as a Markdown file."""
     with ctx.read() as session:
-        download = export.export_report(
+        download = reports.export_report(
             session,
             ctx.policy,
             incident_id,

@@ -23,6 +23,7 @@ from haetae.web import (
     oncall_pages,
     paging_panel,
     people_pages,
+    postmortem_forms,
     postmortem_pages,
     schedule_forms,
     search_pages,
@@ -49,6 +50,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(escalation_pages.router)
     app.include_router(people_pages.router)
     app.include_router(access_pages.router)
+    app.include_router(postmortem_forms.router)
     app.include_router(postmortem_pages.router)
     app.include_router(board_pages.router)
     app.include_router(search_pages.router)
