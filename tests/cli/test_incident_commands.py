@@ -96,4 +96,9 @@ def test_work_an_incident_from_declaration_to_resolution(haetae):
     assert [n["kind"] for n in record["notes"]] == ["note", "evidence"]
     assert record["decisions"][0]["alternatives"] == ["Wait for the primary"]
     kinds = [e["kind"] for e in record["timeline"]]
-    assert kinds[-3:] == ["resolution_override", "status_changed", "escalation_stopped"]
+    assert kinds[-4:] == [
+        "resolution_override",
+        "status_changed",
+        "escalation_stopped",
+        "postmortem_started",  # a P1 or P2 starts its post-mortem when it is resolved
+    ]
