@@ -84,6 +84,10 @@ SOURCES = (
 # Text past this many characters of one document is not indexed (it is kept and shown).
 MAX_INDEXED_CHARS = 20_000
 MAX_QUERY_CHARS = 200
+# PostgreSQL: each document's grams also hold "id:<id // BUCKET_IDS>", its recency bucket. At
+# least three characters, so never a gram (grams are one or two).
+BUCKET_IDS = 4096
+BUCKET_PREFIX = "id:"
 MAX_TERMS = 8
 _WORD = re.compile(r"[^\W_]+")
 
@@ -127,6 +131,11 @@ def pg_grams(words: list[str]) -> list[str]:
             if gram not in found:
                 found.append(gram)
     return found
+
+
+def bucket_token(bucket: int) -> str:
+    """The gram that every document whose id // BUCKET_IDS is `bucket` holds (PostgreSQL)."""
+    return f"{BUCKET_PREFIX}{bucket}"
 
 
 # The triggers' SQL, per database.
@@ -212,8 +221,11 @@ def pg_statements() -> list[str]:
         "WHERE g <> '' $$",
         # Stored, not an expression index: the bitmap scan's recheck then reads the column
         # instead of computing the grams of every candidate again (measured: seconds).
+        # Plus the document's recency bucket (bucket_token), so one GIN scan can take a word's
+        # matches among the newest documents only (queries.newest_matches).
         "ALTER TABLE search_documents ADD COLUMN grams text[] "
-        "GENERATED ALWAYS AS (haetae_search_grams(body)) STORED",
+        "GENERATED ALWAYS AS (haetae_search_grams(body) || "
+        f"ARRAY['{BUCKET_PREFIX}' || (id / {BUCKET_IDS})::text]) STORED",
         "CREATE INDEX ix_search_documents_grams ON search_documents USING gin (grams)",
     ]
     for s in SOURCES:
