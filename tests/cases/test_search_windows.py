@@ -124,3 +124,15 @@ def test_a_word_in_the_newest_documents_is_answered_from_the_first_window(
         event.remove(engine, "before_cursor_execute", count)
     [window] = statements
     assert "&&" in window  # one bucket, not every document holding the word
+
+
+def test_searching_many_times_keeps_answering_and_leaves_the_plan_settings_as_they_were(
+    library: Session,
+) -> None:
+    # psycopg prepares a statement after 5 runs; PostgreSQL may then keep a generic plan.
+    before = library.execute(text("SHOW plan_cache_mode")).scalar_one()
+    first = queries.search(library, queries.SearchQuery(q="장애", severity=["P1"]))
+    for _ in range(12):
+        again = queries.search(library, queries.SearchQuery(q="장애", severity=["P1"]))
+        assert [h.id for h in again.items] == [h.id for h in first.items]
+    assert library.execute(text("SHOW plan_cache_mode")).scalar_one() == before
