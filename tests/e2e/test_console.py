@@ -134,7 +134,9 @@ def test_responder_declares_and_resolves_an_incident(
         "status_changed",
         "status_changed",
         "escalation_stopped",  # resolved: the severity's matrix stops too
+        "postmortem_started",  # a P1 starts its post-mortem when it is resolved
     ]
+    expect(page.locator("#panel-postmortem")).to_contain_text("Draft")
     shot(page, "incident-resolved")
 
     page.get_by_role("link", name="Dashboard").click()
