@@ -207,10 +207,9 @@ def test_the_meeting_deadline_counts_business_days_past_a_weekend_and_a_holiday(
 
     _at(reminder_worker, datetime(2026, 12, 2, 15, 0, tzinfo=UTC))
     assert len(_to(smtp_server, "alice", f"overdue: {meeting}")) == 1
-    assert [e.data["deadline"] for e in _events(db, incident_id, "postmortem_overdue")] == [
-        "published",
-        "meeting",
-    ]
+    # Each flagged once; the 48-hour one may be flagged in an earlier pass or the same one.
+    flagged = [e.data["deadline"] for e in _events(db, incident_id, "postmortem_overdue")]
+    assert sorted(flagged) == ["meeting", "published"]
 
 
 def test_a_postmortem_started_by_the_resolve_reminds_its_author_the_ic_once(
