@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import typer
-import uvicorn
 
 from haetae.cli.common import EXIT_CONFIG, EXIT_INVALID, config_or_exit, console, fail
 from haetae.config import kept_jwt_secret
@@ -39,6 +40,8 @@ def _run(host: str, port: int, workers: int = 1) -> None:
     tune_gc()
     # Worker processes build their own app from the same environment.
     target = "haetae.app:app_from_environment" if workers > 1 else application
+    import uvicorn
+
     uvicorn.run(
         target,
         factory=workers > 1,
@@ -173,32 +176,49 @@ def db_current() -> None:
         console.print(current(url) or "base")
 
 
-def _register() -> None:
-    from haetae.cli import (
-        actions,
-        apply,
-        incidents,
-        integrations,
-        oncall,
-        people,
-        policy,
-        postmortem_export,
-        postmortems,
-        search,
-        users,
-    )
+# The modules that add commands to `haetae`, and the top-level names each adds. A command
+# imports only its own module: importing all of them costs every invocation about 0.4 s, and
+# scripts and tests run the CLI many times. tests/unit/test_cli_commands.py checks this table
+# against what each module really registers.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "apply": ("apply", "export"),
+    "incidents": (
+        "declare",
+        "update",
+        "transition",
+        "note",
+        "ack",
+        "role",
+        "decide",
+        "condition",
+        "incidents",
+    ),
+    "integrations": ("integrations", "alerts"),
+    "oncall": ("oncall",),
+    "people": ("teams", "services", "contacts"),
+    "policy": ("policy",),
+    "users": ("user", "apikey"),
+    "postmortems": ("postmortem",),
+    "actions": ("actions", "board"),
+    "search": ("search",),
+}
 
-    apply.register(app)
-    incidents.register(app)
-    integrations.register(app)
-    oncall.register(app)
-    people.register(app)
-    policy.register(app)
-    users.register(app)
-    postmortems.register(app)
-    postmortem_export.register()
-    actions.register(app)
-    search.register(app)
+
+def register_modules(target: typer.Typer, modules: list[str]) -> None:
+    for name in modules:
+        module = importlib.import_module(f"haetae.cli.{name}")
+        module.register(target)
+        if name == "postmortems":  # `haetae postmortem export` lives in its own module
+            importlib.import_module("haetae.cli.postmortem_export").register()
 
 
-_register()
+def _modules_for(argv: list[str]) -> list[str]:
+    """The module the invoked command needs, or all of them (help, completion, a typo)."""
+    first = next((arg for arg in argv[1:] if not arg.startswith("-")), None)
+    for module, names in COMMAND_MODULES.items():
+        if first in names:
+            return [module]
+    return list(COMMAND_MODULES)
+
+
+register_modules(app, _modules_for(sys.argv))
