@@ -19,6 +19,7 @@ def test_search_finds_korean_words_with_filters_as_text_and_json(haetae) -> None
     printed = haetae("search '디스크 풀'")
     assert disk in printed.out and pool not in printed.out
     assert "결제 서버 디스크 풀로 장애가 발생" in printed.out
+    assert "[incident]" in printed.out  # which document matched, printed as written
     assert [h["id"] for h in haetae("search 장애 --json").json()["items"]] == [disk]
     both = haetae("search 풀 --json").json()["items"]
     assert {h["id"] for h in both} == {disk, pool}

@@ -117,7 +117,7 @@ def search(
         )
         console.print(head, highlight=False)
         console.print(f"  {hit.title}", highlight=False, markup=False)
-        console.print(f"  [{hit.kind}] {_marked(hit.snippet, hit.highlights)}", highlight=False)
+        console.print(f"  \\[{hit.kind}] {_marked(hit.snippet, hit.highlights)}", highlight=False)
         _outcome(hit.root_cause, hit.fix)
     if page.next_cursor:
         say(f"more: --cursor {page.next_cursor}", style="dim")
