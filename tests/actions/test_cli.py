@@ -25,11 +25,12 @@ def test_add_edit_assign_move_and_list_items_from_the_command_line(haetae: Haeta
     assert haetae(f"actions show {code} --json").json()["owner"] is None
     assert "In Progress" in haetae(f"actions move {code} in_progress").out
 
-    haetae("actions add --title 'Standard one' --class standard")
+    haetae("actions add --title '[db] Standard one' --class standard")
     listed = haetae("actions list --column in_progress --json").json()
     assert [i["code"] for i in listed["items"]] == [code]
     table = haetae("actions list").out
     assert "AI-001" in table and "AI-002" in table
+    assert "[db] Standard one" in table  # a title is printed as written, not as Rich markup
     assert [i["code"] for i in haetae("actions list --class standard --json").json()["items"]] == [
         "AI-002"
     ]

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from haetae.actions import board as boards
 from haetae.actions import queries, service
@@ -123,11 +124,11 @@ def list_items(
     table = Table("Item", "Title", "Column", "Owner", "Due", "Priority", "Class", "Incident")
     for item in page.items:
         due = f"{item.due_date}{' (overdue)' if item.overdue else ''}" if item.due_date else "-"
-        table.add_row(
+        table.add_row(  # people's words as Text: a title may hold `[...]`, not Rich markup
             item.code,
-            item.title,
+            Text(item.title),
             COLUMN_NAMES.get(item.column, item.column),
-            item.owner or "-",
+            Text(item.owner or "-"),
             due,
             item.priority,
             item.class_of_service,
