@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -39,13 +39,19 @@ _HEADINGS = (N_("Time"), N_("Activity"), N_("Actor"), N_("Details"))
 
 @dataclass(frozen=True)
 class Download:
+    """A document to answer with: an attachment when it has a file name, else shown."""
+
     text: str
     media_type: str
-    filename: str
+    filename: str | None = None
+    extra_headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def headers(self) -> dict[str, str]:
-        return {"Content-Disposition": f'attachment; filename="{self.filename}"'}
+        headers = dict(self.extra_headers)
+        if self.filename:
+            headers["Content-Disposition"] = f'attachment; filename="{self.filename}"'
+        return headers
 
 
 def export_incident(

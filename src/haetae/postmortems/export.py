@@ -22,13 +22,13 @@ from sqlalchemy.orm import Session
 from haetae import i18n
 from haetae.errors import HaetaeError
 from haetae.i18n import N_
+from haetae.incidents.export import Download
 from haetae.policy.schema import Policy
 from haetae.postmortems import queries
 from haetae.postmortems.queries import PostmortemView
 from haetae.postmortems.wording import (
     HTML,
     MARKDOWN,
-    Download,
     by_term,
     chosen_locale,
     full_time,

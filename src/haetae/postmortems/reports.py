@@ -15,6 +15,7 @@ from haetae.errors import HaetaeError
 from haetae.i18n import N_
 from haetae.incidents import service as incidents
 from haetae.incidents.durations import durations
+from haetae.incidents.export import Download
 from haetae.incidents.models import Incident, StatusUpdate
 from haetae.policy.schema import Policy
 from haetae.policy.terms import localized
@@ -22,7 +23,6 @@ from haetae.postmortems import drafting, queries
 from haetae.postmortems.wording import (
     MARKDOWN,
     TEXT,
-    Download,
     by_term,
     chosen_locale,
     full_time,

@@ -10,7 +10,6 @@ templates autoescape it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 from typing import Any
@@ -51,21 +50,6 @@ COLUMN_WORDS = {
     "done": "Done",
 }
 STATE_WORDS = {"backlog": "To Do", "in_progress": "In Progress", "review": "Review", "done": "Done"}
-
-
-@dataclass(frozen=True)
-class Download:
-    text: str
-    media_type: str
-    filename: str | None = None  # None: shown, not downloaded (the short report)
-    extra_headers: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def headers(self) -> dict[str, str]:
-        headers = dict(self.extra_headers)
-        if self.filename:
-            headers["Content-Disposition"] = f'attachment; filename="{self.filename}"'
-        return headers
 
 
 def chosen_locale(locale: str) -> str:
