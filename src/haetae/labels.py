@@ -63,3 +63,34 @@ DECISION_KINDS = {"technical": N_("Technical"), "operational": N_("Operational")
 ACCOUNT_ROLES = {"viewer": N_("Viewer"), "responder": N_("Responder"), "admin": N_("Admin")}
 SPECIAL_TARGETS = {"next_business_day": N_("next business day"), "next_release": N_("next release")}
 assert set(STATUS_LABELS) == set(lifecycle.STATUSES)
+
+
+# The follow-up board (seed 001 App. C), its action items and post-mortems.
+COLUMN_LABELS = {
+    "backlog": N_("Backlog"),
+    "in_progress": N_("In Progress"),
+    "review": N_("Review"),
+    "done": N_("Done"),
+}
+LANE_LABELS = {
+    "incident": N_("Incident"),
+    "postmortem": N_("Post-mortem"),
+    "action_items": N_("Incident Action Items"),
+}
+CLASS_LABELS = {
+    "expedite": N_("Expedite"),
+    "fixed_date": N_("Fixed Date"),
+    "standard": N_("Standard"),
+}
+PRIORITY_LABELS = {"high": N_("High"), "medium": N_("Medium"), "low": N_("Low")}
+# Seed 001 6.5's terms of a measure, in its order and words.
+TERM_LABELS = {
+    "short": N_("Short term (within a week)"),
+    "mid": N_("Mid term (within a month)"),
+    "long": N_("Long term (within a quarter)"),
+}
+PM_STATUS_LABELS = {
+    "draft": N_("Draft"),
+    "in_review": N_("In review"),
+    "published": N_("Published"),
+}

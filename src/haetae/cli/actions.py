@@ -29,22 +29,12 @@ from haetae.cli.common import (
     say,
     transaction,
 )
+from haetae.labels import COLUMN_LABELS, LANE_LABELS
 
 actions_app = typer.Typer(
     help="Action items (AI-NNN) on the follow-up board.", no_args_is_help=True
 )
 ItemRef = Annotated[str, typer.Argument(metavar="ITEM", help="e.g. AI-007")]
-COLUMN_NAMES = {
-    "backlog": "Backlog",
-    "in_progress": "In Progress",
-    "review": "Review",
-    "done": "Done",
-}
-LANE_NAMES = {
-    "incident": "Incident",
-    "postmortem": "Post-mortem",
-    "action_items": "Incident Action Items",
-}
 Column = Annotated[str | None, typer.Option("--column", help="backlog, in_progress, review, done")]
 Owner = Annotated[str | None, typer.Option("--owner", help="A username.")]
 Team = Annotated[str | None, typer.Option("--team", help="A team's slug.")]
@@ -76,7 +66,7 @@ def _check(choice: str | None, allowed: tuple[str, ...], name: str) -> None:
 def _show(item: ItemOut) -> None:
     say(f"{item.code}  {item.title}")
     rows = [
-        ("Column", COLUMN_NAMES.get(item.column, item.column)),
+        ("Column", COLUMN_LABELS.get(item.column, item.column)),
         ("Owner", item.owner or "-"),
         ("Due", f"{item.due_date or '-'}{'  OVERDUE' if item.overdue else ''}"),
         ("Priority", item.priority),
@@ -127,7 +117,7 @@ def list_items(
         table.add_row(  # people's words as Text: a title may hold `[...]`, not Rich markup
             item.code,
             Text(item.title),
-            COLUMN_NAMES.get(item.column, item.column),
+            COLUMN_LABELS.get(item.column, item.column),
             Text(item.owner or "-"),
             due,
             item.priority,
@@ -248,7 +238,7 @@ def move(
     if as_json:
         print_json(out)
     else:
-        say(f"{out.code} -> {COLUMN_NAMES.get(out.column, out.column)}")
+        say(f"{out.code} -> {COLUMN_LABELS.get(out.column, out.column)}")
 
 
 @actions_app.command("assign")
@@ -294,10 +284,10 @@ def board(
 
 def print_board(out: BoardOut) -> None:
     for lane in out.lanes:
-        say(LANE_NAMES[lane.id], style="bold")
+        say(LANE_LABELS[lane.id], style="bold")
         for column in lane.columns:
             limit = f"/{column.wip_limit}" if column.wip_limit else ""
-            say(f"  {COLUMN_NAMES.get(column.id, column.id)} ({column.count}{limit})")
+            say(f"  {COLUMN_LABELS.get(column.id, column.id)} ({column.count}{limit})")
             for card in column.cards:
                 extra = [card.owner or "", card.class_of_service]
                 if card.due_date:

@@ -19,12 +19,13 @@ from jinja2.runtime import Context
 
 from haetae import i18n
 from haetae.actions.models import ActionItem
-from haetae.actions.service import code
+from haetae.actions.service import TERMS, code
 from haetae.errors import HaetaeError
 from haetae.i18n import N_
 from haetae.incidents.export import markdown_cell
 from haetae.incidents.lifecycle import AUTOMATIC_SUMMARIES
 from haetae.incidents.models import Incident
+from haetae.labels import PRIORITY_LABELS, TERM_LABELS
 from haetae.policy.schema import Policy
 from haetae.postmortems import queries
 
@@ -32,15 +33,7 @@ MARKDOWN = "text/markdown; charset=utf-8"
 HTML = "text/html; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
 
-# Seed 001 6.5's terms, in its order and words.
-TERMS = ("short", "mid", "long")
-TERM_TITLES = {
-    "short": N_("Short term (within a week)"),
-    "mid": N_("Mid term (within a month)"),
-    "long": N_("Long term (within a quarter)"),
-    None: N_("Other"),
-}
-PRIORITY_LABELS = {"high": N_("High"), "medium": N_("Medium"), "low": N_("Low")}
+OTHER_TERM = N_("Other")  # a measure without a term
 # The seed writes the board's columns and a measure's state in English in its Korean template
 # too (6.5 "To Do / In Progress / Done", 6.6 "Backlog / In Progress / Done"): kept as written.
 COLUMN_WORDS = {
@@ -155,11 +148,12 @@ def item_row(item: queries.MeasureRow | ActionItem, locale: str) -> dict[str, st
 def by_term(rows: list[tuple[str | None, dict[str, str]]], locale: str) -> list[dict[str, Any]]:
     """Seed 001 6.5: every term with its measures (an empty term still shows, with a dash)."""
     groups: list[dict[str, Any]] = []
-    for term in (*TERMS, None):
+    for term in (*TERMS, None):  # seed 001 6.5's order
         items = [row for t, row in rows if t == term]
         if term is None and not items:
             continue
-        groups.append({"title": i18n.gettext_for(locale, TERM_TITLES[term]), "items": items})
+        title = TERM_LABELS[term] if term else OTHER_TERM
+        groups.append({"title": i18n.gettext_for(locale, title), "items": items})
     return groups
 
 

@@ -16,35 +16,20 @@ from haetae.actions import service
 from haetae.actions.schemas import BoardOut, Card
 from haetae.errors import HaetaeError
 from haetae.i18n import N_
-from haetae.labels import STATUS_LABELS
+from haetae.labels import (
+    CLASS_LABELS,
+    COLUMN_LABELS,
+    LANE_LABELS,
+    PM_STATUS_LABELS,
+    PRIORITY_LABELS,
+    STATUS_LABELS,
+)
 from haetae.people import teams
 from haetae.web.console import Console, field, responder_post, safe_next, signed_in
 from haetae.web.render import render
 
 router = APIRouter(include_in_schema=False)
 
-COLUMN_LABELS = {
-    "backlog": N_("Backlog"),
-    "in_progress": N_("In Progress"),
-    "review": N_("Review"),
-    "done": N_("Done"),
-}
-LANE_LABELS = {
-    "incident": N_("Incident"),
-    "postmortem": N_("Post-mortem"),
-    "action_items": N_("Incident Action Items"),
-}
-CLASS_LABELS = {
-    "expedite": N_("Expedite"),
-    "fixed_date": N_("Fixed Date"),
-    "standard": N_("Standard"),
-}
-PRIORITY_LABELS = {"high": N_("High"), "medium": N_("Medium"), "low": N_("Low")}
-PM_STATUS_LABELS = {
-    "draft": N_("Draft"),
-    "in_review": N_("In review"),
-    "published": N_("Published"),
-}
 MOVE_TO = N_("Move to %(column)s")
 SHOW_ALL = N_("Show all %(count)s")
 # Cards a column shows before "Show all": a board of thousands of backlog items stays quick to

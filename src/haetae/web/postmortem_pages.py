@@ -16,13 +16,19 @@ from haetae.auth.models import User
 from haetae.errors import HaetaeError
 from haetae.i18n import N_
 from haetae.incidents import service as incidents
+from haetae.labels import (
+    CLASS_LABELS,
+    COLUMN_LABELS,
+    PM_STATUS_LABELS,
+    PRIORITY_LABELS,
+    TERM_LABELS,
+)
 from haetae.policy.terms import localized
 from haetae.postmortems import deadlines as deadline_rules
 from haetae.postmortems import export, queries, reports, service
 from haetae.postmortems.models import Postmortem
 from haetae.postmortems.queries import PostmortemView
 from haetae.postmortems.schemas import MAX_WHYS
-from haetae.web.board_pages import CLASS_LABELS, COLUMN_LABELS, PM_STATUS_LABELS
 from haetae.web.console import Console, Refused, signed_in
 from haetae.web.forms import CODE_MESSAGES, Failure
 from haetae.web.render import render
@@ -76,12 +82,6 @@ VERDICT_LABELS = {
     "changes_requested": N_("Changes requested"),
     "": N_("Waiting for a verdict"),
 }
-TERM_LABELS = {
-    "short": N_("Short term (within a week)"),
-    "mid": N_("Mid term (within a month)"),
-    "long": N_("Long term (within a quarter)"),
-}
-PRIORITY_LABELS = {"high": N_("High"), "medium": N_("Medium"), "low": N_("Low")}
 FIRST_WHY = N_("%(n)d. Why did the incident happen?")
 NEXT_WHY = N_("%(n)d. Why did “%(previous)s” happen?")
 BLANK_WHY = N_("%(n)d. Why did that happen?")
