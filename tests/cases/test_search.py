@@ -98,6 +98,8 @@ def test_english_words_match_case_insensitively_inside_words(
 def test_every_filter_narrows_the_hits(api: httpx.Client, corpus: dict[str, str]) -> None:
     assert found(api, q="결제", service="payments", category="deployment") == [corpus["deploy"]]
     assert found(api, q="결제", tag="disk") == [corpus["disk"]]
+    # In any case, as the incident list's service and tag filters match.
+    assert found(api, q="결제", service="Payments", tag="DISK") == found(api, q="결제", tag="disk")
     assert found(api, category="application") == [corpus["pool"]]
     assert found(api, severity="P2") == [corpus["pool"]]
     assert found(api, severity="P2,P3", service="search") == [corpus["quiet"]]

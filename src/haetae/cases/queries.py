@@ -36,6 +36,7 @@ from haetae.cases import index
 from haetae.cases.index import SearchDocument
 from haetae.cases.schemas import Fix, SearchHit, SearchPage
 from haetae.errors import HaetaeError
+from haetae.incidents import service as incidents
 from haetae.incidents.models import Incident
 from haetae.postmortems.models import Postmortem
 
@@ -305,20 +306,11 @@ def _filters(dialect: str, query: SearchQuery) -> list[ColumnElement[bool]]:
         found.append(Incident.declared_at >= query.since)
     if query.until:
         found.append(Incident.declared_at <= query.until)
-    for column, value in (("services", query.service), ("tags", query.tag)):
-        if value:
-            found.append(json_holds(dialect, column, value))
+    if query.service:
+        found.append(incidents.lists_hold("services", query.service))
+    if query.tag:
+        found.append(incidents.lists_hold("tags", query.tag))
     return found
-
-
-def json_holds(dialect: str, column: str, value: str) -> ColumnElement[bool]:
-    """The incident's JSON list (services or tags) holds the value."""
-    if dialect == "sqlite":
-        sql = f"EXISTS (SELECT 1 FROM json_each(incidents.{column}) WHERE value = :{column}_v)"
-    else:
-        sql = f"CAST(incidents.{column} AS jsonb) @> jsonb_build_array(CAST(:{column}_v AS text))"
-    clause: ColumnElement[bool] = text(sql).bindparams(**{f"{column}_v": value})  # type: ignore[assignment]
-    return clause
 
 
 def _hits(session: Session, dialect: str, query: SearchQuery, ids: list[str]) -> list[SearchHit]:

@@ -14,6 +14,7 @@ from haetae.cases import index, queries
 from haetae.cases.index import SearchDocument
 from haetae.cases.schemas import Reason, RecurrenceOut, SimilarIncident
 from haetae.errors import HaetaeError
+from haetae.incidents import service as incidents
 from haetae.incidents.models import Incident
 from haetae.incidents.service import get_incident
 from haetae.timeline import service as timeline
@@ -53,13 +54,13 @@ def similar(session: Session, incident_id: str, limit: int = 5) -> list[SimilarI
         return list(session.scalars(query))
 
     for service in incident.services or []:
-        for found in newest(queries.json_holds(dialect, "services", service)):
+        for found in newest(incidents.lists_hold("services", service)):
             note(found, "service", service, WEIGHTS["service"])
     if incident.category:
         for found in newest(Incident.category == incident.category):
             note(found, "category", incident.category, WEIGHTS["category"])
     for tag in list(incident.tags or [])[:MAX_LABELS]:
-        for found in newest(queries.json_holds(dialect, "tags", tag)):
+        for found in newest(incidents.lists_hold("tags", tag)):
             note(found, "tag", tag, WEIGHTS["tag"])
     _alert_signs(session, incident, newest, note)
     _text_signs(session, dialect, incident, earlier, scores, reasons)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -276,6 +276,14 @@ def _has(table: type[IncidentService] | type[IncidentTag], column: Any, value: s
     return (
         select(table.incident_id).where(table.incident_id == Incident.id, column == value).exists()
     )
+
+
+def lists_hold(kind: Literal["services", "tags"], value: str) -> Any:
+    """A condition on Incident: its services (or tags) hold `value`, in any case, read from
+    the indexed side table the incident list filters on."""
+    if kind == "services":
+        return _has(IncidentService, IncidentService.service, value.strip().lower())
+    return _has(IncidentTag, IncidentTag.tag, value.strip().lower())
 
 
 def list_keys(values: list[str]) -> list[str]:
