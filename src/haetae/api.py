@@ -10,12 +10,15 @@ from haetae.auth.routes import router as auth_router
 from haetae.cases.routes import router as cases_router
 from haetae.configfile.routes import router as config_router
 from haetae.deps import Context, viewer
+from haetae.drills.routes import router as drills_router
 from haetae.escalation.routes import router as escalation_router
 from haetae.incidents.routes import router as incidents_router
+from haetae.metrics.routes import router as metrics_router
 from haetae.notify.routes import router as pages_router
 from haetae.people.routes import router as people_router
 from haetae.postmortems.export_routes import router as exports_router
 from haetae.postmortems.routes import router as postmortems_router
+from haetae.reviews.routes import router as reviews_router
 
 router = APIRouter()
 router.include_router(auth_router)
@@ -29,6 +32,9 @@ router.include_router(postmortems_router)
 router.include_router(exports_router)
 router.include_router(actions_router)
 router.include_router(cases_router)
+router.include_router(metrics_router)
+router.include_router(reviews_router)
+router.include_router(drills_router)
 
 
 @router.get("/policy", tags=["policy"])

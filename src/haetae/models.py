@@ -4,6 +4,7 @@ from haetae.actions.models import ActionItem, ActionItemCounter
 from haetae.alerts.models import Alert, AlertGroup, Integration, RoutingRule
 from haetae.auth.models import ApiKey, User
 from haetae.cases.index import SearchDocument
+from haetae.drills.models import Drill, DrillCounter
 from haetae.escalation.models import Escalation, EscalationPolicy
 from haetae.incidents.models import (
     ConditionCheck,
@@ -33,6 +34,8 @@ __all__ = [
     "ConditionCheck",
     "ContactMethod",
     "Decision",
+    "Drill",
+    "DrillCounter",
     "EngineLease",
     "Escalation",
     "EscalationPolicy",

@@ -201,6 +201,8 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "postmortems": ("postmortem",),
     "actions": ("actions", "board"),
     "search": ("search",),
+    "report": ("report",),
+    "drills": ("drill",),
 }
 
 

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from haetae.db import Base, UTCDateTime
@@ -60,6 +71,9 @@ class Incident(Base):
     recurrence_of: Mapped[str | None] = mapped_column(
         String(32), ForeignKey("incidents.id", ondelete="SET NULL"), nullable=True, index=True
     )
+    # A drill's incident (drills/): paged with the drill mark, left out of the real metrics and
+    # the status page.
+    drill: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

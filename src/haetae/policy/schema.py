@@ -15,6 +15,7 @@ from pydantic import (
 from haetae.inputs import Strict
 from haetae.policy.escalation import EscalationSection
 from haetae.policy.followup import BoardSection, PostmortemSection
+from haetae.policy.measures import DrillsSection, FigureName, MetricsSection, ReviewsSection
 from haetae.policy.routing import Routing, severity_problems
 from haetae.policy.terms import ID_PATTERN, Text, parse_duration
 
@@ -201,6 +202,9 @@ class Policy(Strict):
     privacy: Privacy = Field(default_factory=Privacy)
     postmortem: PostmortemSection = Field(default_factory=PostmortemSection)
     board: BoardSection = Field(default_factory=BoardSection)
+    metrics: MetricsSection = Field(default_factory=MetricsSection)
+    reviews: ReviewsSection = Field(default_factory=ReviewsSection)
+    drills: DrillsSection = Field(default_factory=DrillsSection)
 
     @field_validator("timezone")
     @classmethod
@@ -322,6 +326,23 @@ class Policy(Strict):
             return self.next_business_day(start)
         return None  # next_release has no clock time
 
+    def figure_target(self, severity_id: str, figure: FigureName) -> timedelta | None:
+        """A severity's target for a metric figure (metrics.targets), falling back to the
+        severity's response_target (acknowledge) or recovery_target (resolve) when those are
+        durations; None when there is no target."""
+        given = self.metrics.targets.get(severity_id)
+        value = getattr(given, figure) if given is not None else None
+        if value is not None:
+            return parse_duration(value)
+        sev = self.severity(severity_id)
+        if sev is None:
+            return None
+        if figure == "acknowledge":
+            return sev.response_target.duration
+        if figure == "resolve":
+            return sev.recovery_target.duration
+        return None
+
 
 def _escalation_problems(
     section: EscalationSection, severity_ids: list[str], role_ids: list[str]
@@ -373,6 +394,16 @@ def _followup_problems(policy: Policy, severity_ids: list[str]) -> list[tuple[Lo
         ("postmortem", "deadlines"), [d.id for d in policy.postmortem.deadlines]
     )
     problems += _duplicates(("postmortem", "sections"), [s.id for s in policy.postmortem.sections])
+    for sev in policy.metrics.targets:
+        if sev not in severity_ids:
+            problems.append(
+                (("metrics", "targets", sev), f"'{sev}' is not a severity (one of: {known})")
+            )
+    drill_sev = policy.drills.default_severity
+    if drill_sev is not None and drill_sev not in severity_ids:
+        problems.append(
+            (("drills", "default_severity"), f"'{drill_sev}' is not a severity (one of: {known})")
+        )
     return problems
 
 

@@ -15,6 +15,7 @@ from haetae.web import (
     auth_pages,
     board_pages,
     declare,
+    drill_pages,
     escalation_pages,
     incident_actions,
     incident_edit,
@@ -25,6 +26,8 @@ from haetae.web import (
     people_pages,
     postmortem_forms,
     postmortem_pages,
+    report_pages,
+    review_pages,
     schedule_forms,
     search_pages,
 )
@@ -54,6 +57,9 @@ def mount(app: FastAPI) -> None:
     app.include_router(postmortem_pages.router)
     app.include_router(board_pages.router)
     app.include_router(search_pages.router)
+    app.include_router(report_pages.router)
+    app.include_router(review_pages.router)
+    app.include_router(drill_pages.router)
     # The pages behind a page's ack and resolve links (/act/{token}), for signed-out people.
     app.include_router(action_links.router)
     app.add_exception_handler(LoginRequired, _login_required)  # type: ignore[arg-type]

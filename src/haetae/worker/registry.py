@@ -5,12 +5,14 @@ updates, tell on-call hand-offs. A new domain's job is one more line here."""
 from __future__ import annotations
 
 from haetae.actions import jobs as action_jobs
+from haetae.drills import jobs as drill_jobs
 from haetae.escalation import jobs as escalation_jobs
 from haetae.incidents import jobs as incident_jobs
 from haetae.jobs import Job
 from haetae.notify import jobs as notify_jobs
 from haetae.oncall import jobs as oncall_jobs
 from haetae.postmortems import jobs as postmortem_jobs
+from haetae.reviews import jobs as review_jobs
 
 
 def default_jobs() -> list[Job]:
@@ -21,4 +23,6 @@ def default_jobs() -> list[Job]:
         *oncall_jobs.JOBS,
         *postmortem_jobs.JOBS,
         *action_jobs.JOBS,
+        *review_jobs.JOBS,
+        *drill_jobs.JOBS,
     ]
