@@ -644,3 +644,32 @@ def test_a_missing_file_is_a_problem_without_a_line(tmp_path: Path) -> None:
     [problem] = caught.value.problems
     assert (problem.file, problem.line, problem.field) == (str(path), None, "")
     assert str(problem).startswith(f"{path}: ")
+
+
+def test_metric_targets_fall_back_to_the_severitys_own_targets() -> None:
+    seed000 = load_policy_file(Path("policies/seed-000-sev0-3.yaml"))
+    assert seed000.figure_target("Sev0", "detect") == timedelta(minutes=1)
+    assert seed000.figure_target("Sev1", "resolve") == timedelta(minutes=30)
+    assert seed000.metrics.mttr_from == "detected"
+    # No acknowledge target given: the severity's response_target (Sev0: 1m).
+    assert seed000.figure_target("Sev0", "acknowledge") == timedelta(minutes=1)
+    # Sev3 recovers by the next business day: no fixed length, so no MTTR target.
+    assert seed000.figure_target("Sev3", "resolve") is None
+    assert seed000.figure_target("Sev3", "detect") is None
+    seed002 = load_policy_file(Path("policies/seed-002-p0-p3.yaml"))
+    assert seed002.figure_target("P0", "communicate") == timedelta(minutes=15)
+    assert seed002.metrics.recurrence_rate == 0.10
+    assert seed002.drills.targets.recover == "30m"
+
+
+def test_metric_targets_must_name_a_severity_and_be_durations() -> None:
+    base = Path("policies/seed-004-sev1-3.yaml").read_text(encoding="utf-8")
+    with pytest.raises(PolicyError) as unknown:
+        parse_policy(base + "  targets:\n    SEV-9: {detect: 5m}\n")
+    assert "'SEV-9' is not a severity" in str(unknown.value)
+    with pytest.raises(PolicyError) as bad:
+        parse_policy(base + "drills:\n  max_duration: 3d\n")
+    assert "max_duration" in str(bad.value)
+    with pytest.raises(PolicyError) as word:
+        parse_policy(base + "  targets:\n    SEV-1: {detect: soon}\n")
+    assert "soon" in str(word.value)
