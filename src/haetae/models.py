@@ -21,6 +21,7 @@ from haetae.notify.models import ActionLink, EngineLease, Notification
 from haetae.oncall.models import HandoffNote, Override, Rotation, Schedule
 from haetae.people.models import ContactMethod, NotificationRule, Service, Team, TeamMember
 from haetae.postmortems.models import Postmortem, PostmortemReview
+from haetae.reviews.models import ReviewReport
 from haetae.timeline.models import TimelineEvent
 from haetae.worker.models import WorkerHeartbeat
 
@@ -51,6 +52,7 @@ __all__ = [
     "Override",
     "Postmortem",
     "PostmortemReview",
+    "ReviewReport",
     "RoleAssignment",
     "Rotation",
     "RoutingRule",
