@@ -27,8 +27,9 @@ def test_demo_seeds_alerts_through_the_ingest_pipeline_once(fresh_database_url):
         with db.session(write=False) as session:
             integration = session.scalars(select(Integration)).one()
             assert integration.token_hash == digest(token)
-            alerts = list(session.scalars(select(Alert)))
-            assert len(alerts) == 3 and {a.status for a in alerts} == {"firing"}
+            # The storm still firing now; the past incidents' alerts have all resolved.
+            alerts = list(session.scalars(select(Alert).where(Alert.status == "firing")))
+            assert len(alerts) == 3
             assert {a.labels["team"] for a in alerts} == {"결제팀"}
             [incident_id] = {a.incident_id for a in alerts}
             incident = session.get(Incident, incident_id)

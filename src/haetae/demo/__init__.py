@@ -20,6 +20,7 @@ from haetae.configfile.apply import apply_config
 from haetae.configfile.schema import parse_config
 from haetae.db import Database
 from haetae.demo.followup import category, seed_followup
+from haetae.demo.history import seed_history
 from haetae.incidents import activity, roles, transitions
 from haetae.incidents import service as incidents
 from haetae.incidents.schemas import DecisionIn, IncidentDeclare, NoteIn, StatusUpdateIn
@@ -61,10 +62,15 @@ def seed_demo(db: Database, policy: Policy) -> list[str]:
         )
         _, key = keys.create_api_key(session, name="demo", role="admin", now=now)
         _demo_org(session, policy, now)
+        integration, token = create_integration(
+            session, name="demo-alertmanager", type="alertmanager", actor="demo", now=now
+        )
+        sender = Sender(integration.id, integration.name, integration.type)
+        seed_history(session, policy, sender, now)
         if policy.impact_matrix is not None:
             _demo_incidents(session, policy, now)
             seed_followup(session, policy, now)
-        token = _demo_alerts(session, policy, now)
+        _demo_alerts(session, policy, sender, now)
     return [
         f"log in as admin / {DEMO_PASSWORD} (or minji, viewer with the same password)",
         f"admin API key (shown once): {key}",
@@ -78,11 +84,8 @@ def _demo_org(session: Session, policy: Policy, now: datetime) -> None:
     apply_config(session, policy, parse_config(text, "demo_org.yaml"), actor="demo", now=now)
 
 
-def _demo_alerts(session: Session, policy: Policy, now: datetime) -> str:
-    """An Alertmanager integration and a small storm it sent, through the real pipeline."""
-    integration, token = create_integration(
-        session, name="demo-alertmanager", type="alertmanager", actor="demo", now=now
-    )
+def _demo_alerts(session: Session, policy: Policy, sender: Sender, now: datetime) -> None:
+    """A small storm the Alertmanager integration sent just now, through the real pipeline."""
     started = (now - timedelta(minutes=12)).isoformat().replace("+00:00", "Z")
 
     def alert(instance: str, summary: str) -> dict[str, object]:
@@ -113,10 +116,8 @@ def _demo_alerts(session: Session, policy: Policy, now: datetime) -> str:
             for i in range(1, 4)
         ],
     }
-    sender = Sender(integration.id, integration.name, integration.type)
     delivery = parse_alertmanager(body, max_items=1000)
     apply_jobs(session, policy, [Job(sender, delivery.events)], now=now)
-    return token
 
 
 def _demo_incidents(session: Session, policy: Policy, now: datetime) -> None:
