@@ -42,6 +42,11 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
         "An incident can only be a recurrence of another, existing, earlier incident "
         "(details.reason: self, unknown or later).",
     ),
+    "DRILL_NOT_FOUND": (404, "No drill has that number (DR-001 or 1)."),
+    "DRILL_STATE": (
+        409,
+        "The drill cannot do that in its current status (scheduled, running, ended, canceled).",
+    ),
     "RATE_LIMITED": (429, "Too many requests; retry after the Retry-After header's seconds."),
     "INTERNAL_ERROR": (
         500,

@@ -17,6 +17,7 @@ from haetae.alerts.integrations import Sender
 from haetae.alerts.models import Alert, AlertGroup, RoutingRule
 from haetae.alerts.routing import Routed, route
 from haetae.alerts.senders import AlertEvent
+from haetae.drills import injection as drills
 from haetae.incidents import lifecycle, resolution, transitions
 from haetae.incidents.models import Incident
 from haetae.incidents.schemas import IncidentDeclare
@@ -141,9 +142,11 @@ class IncidentLinkage:
             started_at=started,
             detected_at=received,
         )
-        return declare_incident(
-            self.session, self.policy, data, actor=f"integration:{sender.name}", now=self.now
-        )
+        actor = f"integration:{sender.name}"
+        incident = declare_incident(self.session, self.policy, data, actor=actor, now=self.now)
+        # A drill's own integration declares drill incidents (marked, kept out of metrics).
+        drills.link_declared(self.session, sender.id, incident, actor=actor, now=self.now)
+        return incident
 
     def _move(self, incident_id: str, reason: str, sender: Sender) -> None:
         """Back to work: an alert of a monitoring or just-resolved incident fired again."""

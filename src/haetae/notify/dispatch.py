@@ -120,14 +120,22 @@ def _extra(session: Session, item: Claimed, *, now: datetime) -> dict[str, Any]:
             )
         }
         items = []
+        # A drill's line says so; the whole message is marked only when every line is a
+        # drill's, so a real page bundled with a drill's is never taken for a drill.
+        mark = messages.DRILL_MARK[messages.template_locale(item.locale)]
+        drills = []
         for incident_id in dict.fromkeys(
             [item.incident_id, *(n.incident_id for n in item.bundled)]
         ):
             incident = incidents.get(incident_id or "")
+            drills.append(bool(incident and incident.drill))
             items.append(
-                f"{incident.id} [{incident.severity}] {incident.title}" if incident else "(notice)"
+                f"{mark + ' ' if incident.drill else ''}{incident.id} [{incident.severity}] "
+                f"{incident.title}"
+                if incident
+                else "(notice)"
             )
-        return {"items": items, "count": len(item.bundled) + 1}
+        return {"items": items, "count": len(item.bundled) + 1, "drill": all(drills)}
     if item.kind == "handoff":
         data = item.data
         names = {

@@ -32,6 +32,8 @@ KINDS = (
     "postmortem_deadline",
     "action_item_due",
 )
+# The start of every message about a drill incident (subject, and so the short form too).
+DRILL_MARK = {"en": "[DRILL]", "ko": "[훈련]"}
 # An SMS carries about this much; a short message is cut to it.
 SHORT_LIMIT = 300
 # Seed 000's escalation headings, by the name a policy gives them (policy/escalation.py).
@@ -216,6 +218,13 @@ def render(
     subject, _, body = text.strip("\n").partition("\n")
     subject = " ".join(subject.split())
     body = body.strip("\n")
+    # A bundle is marked only when every incident in it is a drill's (notify/dispatch.py).
+    drill = extra.get("drill") if kind == "bundle" else incident is not None and incident.drill
+    if drill:
+        # A drill's messages say so first, in every channel and kind (docs/drills.md): the
+        # subject, the body (a chat shows only that) and so the short form.
+        subject = f"{DRILL_MARK[lang]} {subject}"
+        body = f"{DRILL_MARK[lang]} {body}"
     if short:
         link = ack_url or context["incident_url"]
         body = f"{subject}\n{link}" if link else subject
