@@ -31,6 +31,8 @@ KINDS = (
     # Follow-up reminders (postmortems/jobs.py, actions/jobs.py): their data holds the words.
     "postmortem_deadline",
     "action_item_due",
+    # A weekly or monthly review (reviews/jobs.py): its data holds the report's Markdown.
+    "review_report",
 )
 # The start of every message about a drill incident (subject, and so the short form too).
 DRILL_MARK = {"en": "[DRILL]", "ko": "[훈련]"}

@@ -29,3 +29,6 @@ class ReviewReport(Base):
     built_at: Mapped[datetime] = mapped_column(UTCDateTime())
     built_by: Mapped[str] = mapped_column(String(200))  # a username, or "system" for the job
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # When the scheduled job queued it to the policy's recipients; None: not sent yet (a
+    # report built by hand before the schedule's moment is still sent then, once).
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("built_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("built_by", sa.String(200), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("sent_at", UTCDateTime(timezone=True), nullable=True),
         sa.UniqueConstraint("kind", "period_start", name="uq_review_reports_period"),
     )
     op.create_index("ix_review_reports_built", "review_reports", ["built_at"])
