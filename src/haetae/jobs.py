@@ -35,6 +35,8 @@ class JobContext:
     now: datetime
     skip_locked: bool
     timeout: float
+    # Haetae's own base URL (the worker's public_url): drills post their synthetic alerts there.
+    public_url: str = ""
 
     @contextmanager
     def session(self, *, write: bool = True) -> Iterator[Session]:

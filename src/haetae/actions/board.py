@@ -139,6 +139,7 @@ def read_board(session: Session, policy: Policy, where: BoardFilter, *, now: dat
     ).where(or_(ActionItem.column != "done", ActionItem.done_at >= shown_since))
     wanted = (
         ActionItem.id,
+        ActionItem.series,
         ActionItem.number,
         ActionItem.title,
         ActionItem.owner,
@@ -151,13 +152,13 @@ def read_board(session: Session, policy: Policy, where: BoardFilter, *, now: dat
     rows = session.execute(
         item_query.with_only_columns(*wanted).order_by(ActionItem.position, ActionItem.id)
     )
-    for _id, number, title, owner, due_date, priority, cls, column, inc_id in rows:
+    for _id, series, number, title, owner, due_date, priority, cls, column, inc_id in rows:
         if column not in lanes["action_items"]:
             column = "in_progress"  # a review card after the policy dropped the column
         lanes["action_items"][column].append(
             Card.model_construct(
                 kind="action_item",
-                code=f"AI-{number:03d}",
+                code=f"{series}-{number:03d}",
                 title=title,
                 incident_id=inc_id,
                 severity=None,

@@ -133,7 +133,9 @@ def remind_items(
                 session,
                 owner.id,
                 kind="action_item_due",
-                idem_key=f"action:{item.number}:{stage}:{due.isoformat()}:u{owner.id}",
+                # AI items keep their key of before; TI items name their series.
+                idem_key=f"action:{item.number if item.series == 'AI' else code(item)}:{stage}:"
+                f"{due.isoformat()}:u{owner.id}",
                 incident_id=item.incident_id,
                 now=now,
                 data={

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from haetae.db import Base, UTCDateTime
@@ -19,10 +19,17 @@ class ActionItem(Base):
         Index("ix_action_items_board", "column", "position"),
         Index("ix_action_items_incident", "incident_id"),
         Index("ix_action_items_owner_due", "owner", "due_date"),
+        # Each series numbers its items from 1: AI-001 (follow-ups), TI-001 (drills' findings).
+        UniqueConstraint("series", "number"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[int] = mapped_column(Integer, unique=True)  # shown as AI-001
+    number: Mapped[int] = mapped_column(Integer)  # shown as AI-001 (or TI-001)
+    # AI: an incident's follow-up; TI: an improvement a drill found (drills/, seed 001 8.3).
+    series: Mapped[str] = mapped_column(String(4), default="AI", server_default="AI")
+    drill_id: Mapped[int | None] = mapped_column(
+        ForeignKey("drills.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     incident_id: Mapped[str | None] = mapped_column(
         String(32), ForeignKey("incidents.id", ondelete="SET NULL"), nullable=True
     )
@@ -50,7 +57,8 @@ class ActionItem(Base):
 
 
 class ActionItemCounter(Base):
-    """The last number used, so AI-NNN stays unique under concurrent writers (one row)."""
+    """The last number used, so AI-NNN stays unique under concurrent writers: one row per
+    series (id 1 AI, id 2 TI; actions.service.SERIES)."""
 
     __tablename__ = "action_item_counter"
 

@@ -120,7 +120,7 @@ def item_out(item: ActionItem, on: date) -> ItemOut:
 
 
 def parse_cursor(value: str | None) -> int | None:
-    """The cursor is the number of the last item of the previous page (AI-NNN's NNN)."""
+    """The cursor is the row id of the last item of the previous page."""
     if value is None or value == "":
         return None
     if not value.isdigit() or len(value) > 9:
@@ -137,18 +137,19 @@ def item_page(
     limit: int,
     cursor: str | None = None,
 ) -> ItemPage:
-    """Items in AI number order, `limit` at a time; next_cursor continues after the last."""
+    """Items in the order they were made (AI and TI numbers each rise with it), `limit` at a
+    time; next_cursor continues after the last."""
     on = today(policy, now)
     query = filtered(session, policy, where, on)
     after = parse_cursor(cursor)
     if after is not None:
-        query = query.where(ActionItem.number > after)
-    rows = list(session.scalars(query.order_by(ActionItem.number).limit(limit + 1)))
+        query = query.where(ActionItem.id > after)
+    rows = list(session.scalars(query.order_by(ActionItem.id).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     return ItemPage(
         items=[item_out(i, on) for i in rows],
-        next_cursor=str(rows[-1].number) if more and rows else None,
+        next_cursor=str(rows[-1].id) if more and rows else None,
         limit=limit,
     )
 

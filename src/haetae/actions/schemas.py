@@ -15,7 +15,7 @@ ColumnName = Literal["backlog", "in_progress", "review", "done"]
 ITEMS_MAX_PAGE = 500  # GET /api/v1/action-items and `haetae actions list`
 # A card reference in a move: AI-007 (or the row id).
 Ref = str
-_REF = r"^(?i:AI-)?\d{1,9}$"
+_REF = r"^(?i:AI-|TI-)?\d{1,9}$"
 
 
 def _web_url(value: str | None) -> str | None:

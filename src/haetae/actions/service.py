@@ -26,23 +26,29 @@ CLASSES: tuple[ClassOfService, ...] = ("expedite", "fixed_date", "standard")
 COLUMNS_ALL = COLUMNS
 
 
+# Each series and its counter row: AI-NNN follow-ups, TI-NNN drill improvements.
+SERIES = {"AI": 1, "TI": 2}
+
+
 def code(item: ActionItem) -> str:
-    return f"AI-{item.number:03d}"
+    return f"{item.series or 'AI'}-{item.number:03d}"
 
 
 def parse_code(value: str) -> int | None:
-    """AI-007, ai-7 or 7 -> 7; anything else -> None."""
-    text = value.strip().upper().removeprefix("AI-")
+    """AI-007, ai-7, TI-7 or 7 -> 7; anything else -> None."""
+    text = value.strip().upper()
+    for series in SERIES:
+        text = text.removeprefix(f"{series}-")
     return int(text) if text.isdigit() else None
 
 
-def next_number(session: Session) -> int:
+def next_number(session: Session, series: str = "AI") -> int:
     """One atomic upsert per item, so concurrent writers never share a number."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     upsert = (
         insert(ActionItemCounter)
-        .values(id=1, last=1)
+        .values(id=SERIES[series], last=1)
         .on_conflict_do_update(
             index_elements=[ActionItemCounter.id], set_={"last": ActionItemCounter.last + 1}
         )
@@ -76,9 +82,12 @@ def create_item(
     term: str | None = None,
     tracker_url: str | None = None,
     column: str = "backlog",
+    series: str = "AI",
+    drill_id: int | None = None,
 ) -> ActionItem:
     """A new item at the bottom of its column; recorded on its incident's timeline. The caller
-    has checked that the owner exists; `incident_severity` picks the default class."""
+    has checked that the owner exists; `incident_severity` picks the default class. A drill's
+    improvement item is series TI with its drill_id."""
     if priority not in PRIORITIES:
         raise HaetaeError("VALIDATION_ERROR", f"priority must be one of {', '.join(PRIORITIES)}")
     if term is not None and term not in TERMS:
@@ -100,7 +109,9 @@ def create_item(
         select(func.max(ActionItem.position)).where(ActionItem.column == column)
     )
     item = ActionItem(
-        number=next_number(session),
+        number=next_number(session, series),
+        series=series,
+        drill_id=drill_id,
         incident_id=incident_id,
         postmortem_id=postmortem_id,
         title=title,
@@ -203,13 +214,17 @@ def check_wip(
 
 
 def find_item(session: Session, ref: str) -> ActionItem:
-    """AI-007 (any case) names the item's number; bare digits name its row id."""
+    """AI-007 or TI-007 (any case) names the item's series and number; bare digits name its
+    row id."""
     value = ref.strip()
     item: ActionItem | None = None
-    if value.upper().startswith("AI-"):
+    series = value[:2].upper()
+    if series in SERIES and value[2:3] == "-":
         number = parse_code(value)
         if number is not None:
-            item = session.scalars(select(ActionItem).where(ActionItem.number == number)).first()
+            item = session.scalars(
+                select(ActionItem).where(ActionItem.series == series, ActionItem.number == number)
+            ).first()
     elif value.isdigit() and len(value) < 10:
         item = session.get(ActionItem, int(value))
     if item is None:

@@ -197,6 +197,9 @@ class IncidentOut(_Out):
     update_overdue: bool = False
     response_due_at: Timestamp | None = None
     recovery_due_at: Timestamp | None = None
+    # A drill's incident (docs/drills.md): marked [DRILL], kept out of the real metrics and the
+    # status page, which filter on this flag.
+    drill: bool = False
     updated_at: datetime
 
 

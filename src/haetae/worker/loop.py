@@ -133,7 +133,14 @@ class Worker:
     def _run_job(self, job: Job, cycle: Cycle) -> bool:
         """Run a job (again while it fills its batch); False when a run failed."""
         for _ in range(job.max_runs):
-            ctx = JobContext(self.db, self.policy, utcnow(), self.skip_locked, job.timeout)
+            ctx = JobContext(
+                self.db,
+                self.policy,
+                utcnow(),
+                self.skip_locked,
+                job.timeout,
+                public_url=self.config.public_url,
+            )
             done = self._attempt(job.name, partial(job.run, ctx))
             if done is None:
                 return False
