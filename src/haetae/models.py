@@ -17,6 +17,7 @@ from haetae.incidents.models import (
     RoleAssignment,
     StatusUpdate,
 )
+from haetae.metrics.facts import MetricFact
 from haetae.notify.models import ActionLink, EngineLease, Notification
 from haetae.oncall.models import HandoffNote, Override, Rotation, Schedule
 from haetae.people.models import ContactMethod, NotificationRule, Service, Team, TeamMember
@@ -46,6 +47,7 @@ __all__ = [
     "IncidentService",
     "IncidentTag",
     "Integration",
+    "MetricFact",
     "Note",
     "Notification",
     "NotificationRule",
