@@ -6,8 +6,8 @@ window, business hours and the week/month keys in the policy's zone are applied 
 is built (metrics/queries.py), so a policy change needs no rebuild.
 
 Refresh: a session event collects the incidents touched by each flush (the incident itself,
-its status updates, role assignments and post-mortem); just before the transaction commits,
-their facts are recomputed from the database and written in the same transaction. Writes
+its status updates, role assignments, post-mortem, services, alerts and pages); just before
+the transaction commits, their facts are recomputed and written in the same transaction. Writes
 that bypass the ORM (bulk Core statements on these tables) must call `refresh` themselves;
 `refresh_all` rebuilds every row (migration 0013 backfills with it, as does the benchmark).
 """
@@ -37,9 +37,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from haetae.alerts.models import Alert
 from haetae.clock import as_utc
 from haetae.db import Base
-from haetae.incidents.models import Incident, RoleAssignment, StatusUpdate
+from haetae.incidents.models import Incident, IncidentService, RoleAssignment, StatusUpdate
+from haetae.notify.models import Notification
 from haetae.postmortems.models import Postmortem
 
 _PENDING = "haetae_metric_facts_pending"
@@ -253,7 +255,11 @@ def refresh_pending(session: Session) -> None:
 def _touched(obj: object) -> str | None:
     if isinstance(obj, Incident):
         return obj.id
-    if isinstance(obj, StatusUpdate | RoleAssignment | Postmortem):
+    # Pages, alerts and services are read by the reports from their own tables; a change to
+    # them still restamps the incident's facts, so that cached reports are built again.
+    if isinstance(
+        obj, StatusUpdate | RoleAssignment | Postmortem | Notification | Alert | IncidentService
+    ):
         return obj.incident_id
     return None
 
