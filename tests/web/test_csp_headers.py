@@ -182,6 +182,7 @@ def console_pages(seeded: Seeded) -> list[str]:
         "/escalation-policies",
         "/profile",
         "/access",
+        "/reports",
     ]
 
 
