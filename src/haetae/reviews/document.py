@@ -224,7 +224,7 @@ def _statistics(section: Section, data: dict[str, Any], words: _Words) -> None:
     )
     columns = [
         words.t(N_("Severity")),
-        words.t(N_("Incidents")),
+        words.t(N_("Incident count")),
         words.t(N_("MTTD (mean · median · p90)")),
         words.t(N_("MTTA (mean · median · p90)")),
         words.t(N_("MTTR (mean · median · p90)")),
@@ -246,7 +246,7 @@ def _statistics(section: Section, data: dict[str, Any], words: _Words) -> None:
             Table(
                 [
                     words.t(N_("Type")),
-                    words.t(N_("Incidents")),
+                    words.t(N_("Incident count")),
                     words.t(N_("MTTR (mean · median · p90)")),
                 ],
                 by_type,
@@ -316,7 +316,7 @@ def _targets(section: Section, data: dict[str, Any], words: _Words) -> None:
 def _trends(section: Section, data: dict[str, Any], words: _Words) -> None:
     columns = [
         words.t(N_("Week")),
-        words.t(N_("Incidents")),
+        words.t(N_("Incident count")),
         words.t(N_("MTTD (mean)")),
         words.t(N_("MTTR (mean)")),
         words.t(N_("Recovery")),
@@ -384,9 +384,15 @@ def _causes(section: Section, data: dict[str, Any], words: _Words) -> None:
 
 
 def _policy(section: Section, data: dict[str, Any], words: _Words) -> None:
-    missed = [c for c in data.get("targets", []) if c.get("met") is False]
+    checks = data.get("targets", [])
+    missed = [c for c in checks if c.get("met") is False]
     if not missed:
-        section.lines.append(words.t(N_("Every measured target was met this period.")))
+        measured = any(c.get("met") is not None for c in checks)
+        section.lines.append(
+            words.t(N_("Every measured target was met this period."))
+            if measured
+            else words.t(N_("No target could be measured this period."))
+        )
         return
     names = [
         f"{words.scope(c.get('scope', 'all'))} "
