@@ -333,8 +333,8 @@ def end_drill(
             summary=f"drill {code(drill)} {words}" if to == "resolved" else None,
             actor=by,
             now=now,
-            override_conditions=True,
             acknowledges=False,
+            forced_by=f"drill {code(drill)} ({reason})",
         )
     canceled = (
         outbox.cancel_for_incident(session, incident.id, reasons=ALL_CANCEL_ON) if hard else 0

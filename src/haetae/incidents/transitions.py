@@ -44,6 +44,7 @@ def transition(
     override_conditions: bool = False,
     acknowledges: bool = True,
     summary: str | None = None,
+    forced_by: str | None = None,
 ) -> Incident:
     """Move the incident. Leaving triage acknowledges it, unless `acknowledges` is False
     (an automatic move, such as an integration's alerts resolving, is nobody's ack).
@@ -52,7 +53,22 @@ def transition(
     incident = service.get_incident(session, incident_id, for_update=True)
     current = incident.status
     _check_allowed(incident, to)
-    if to == "resolved":
+    if to == "resolved" and forced_by is not None:
+        # Haetae itself ends it (a drill's kill switch, `forced_by` says which): no
+        # condition gates a safety switch; what was unmet is kept on the timeline.
+        missing = [c.id for c in resolution.unmet(session, policy, incident)]
+        if missing:
+            timeline.record(
+                session,
+                incident.id,
+                kind="resolution_override",
+                actor=actor,
+                at=now,
+                summary=f"Resolved with unmet conditions by {forced_by}",
+                unmet=missing,
+                reason=forced_by,
+            )
+    elif to == "resolved":
         resolution.gate(
             session,
             policy,
