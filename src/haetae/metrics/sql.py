@@ -15,9 +15,6 @@ from sqlalchemy import case as sql_case
 from haetae.policy.schema import Policy
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-# The policy gives the business day's start only; the day is taken to last nine hours
-# (09:00-18:00 by default), docs/metrics.md.
-BUSINESS_DAY = timedelta(hours=9)
 DAY = 86_400
 MAX_PERIODS = 1_000
 
@@ -95,12 +92,13 @@ def out_of_hours(policy: Policy, seconds: Any, start: int, end: int) -> ColumnEl
     second = local % DAY
     hours = policy.business_hours
     open_at = hours.start.hour * 3600 + hours.start.minute * 60 + hours.start.second
+    close_at = hours.end.hour * 3600 + hours.end.minute * 60 + hours.end.second
     days = [WEEKDAYS.index(d) for d in hours.days]
     holidays = [(h - date(1970, 1, 1)).days for h in hours.holidays]
     closed = [
         weekday.not_in(days),
         second < open_at,
-        second >= open_at + int(BUSINESS_DAY.total_seconds()),
+        second >= close_at,
     ]
     if holidays:
         closed.append(day.in_(holidays))

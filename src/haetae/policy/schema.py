@@ -166,10 +166,21 @@ class Category(Strict):
 
 
 class BusinessHours(Strict):
+    """The working week: business days, the day's hours, and holidays."""
+
     days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]), min_length=1)
     start: time = time(9, 0)
+    # The end of the business day: pages before start or from end on are out of hours (the
+    # metrics' responder load). Must be after start.
+    end: time = time(18, 0)
     # Days that are not business days although their weekday is (public holidays).
     holidays: list[date] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> BusinessHours:
+        if self.end <= self.start:
+            raise ValueError("business_hours.end must be after business_hours.start")
+        return self
 
 
 class Priority(Strict):
