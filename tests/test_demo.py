@@ -3,6 +3,8 @@ in each state and a follow-up board with cards in every lane, as a user sees the
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 from sqlalchemy import select
 
@@ -25,10 +27,18 @@ def test_demo_seeds_alerts_through_the_ingest_pipeline_once(fresh_database_url):
         lines = seed_demo(db, default_policy())
         token = lines[-1].rsplit(": ", 1)[1]
         with db.session(write=False) as session:
-            integration = session.scalars(select(Integration)).one()
+            integration = session.scalars(
+                select(Integration).where(Integration.name == "demo-alertmanager")
+            ).one()
             assert integration.token_hash == digest(token)
             # The storm still firing now; the past incidents' alerts have all resolved.
-            alerts = list(session.scalars(select(Alert).where(Alert.status == "firing")))
+            alerts = list(
+                session.scalars(
+                    select(Alert).where(
+                        Alert.integration_id == integration.id, Alert.status == "firing"
+                    )
+                )
+            )
             assert len(alerts) == 3
             assert {a.labels["team"] for a in alerts} == {"결제팀"}
             [incident_id] = {a.incident_id for a in alerts}
@@ -114,3 +124,54 @@ def test_demo_board_has_cards_in_every_lane_and_every_action_item_column(
     overdue = [c for c in cards if c["overdue"]]
     assert overdue and all(c["due_date"] < board["today"] for c in overdue)
     assert all(c["owner"] for c in cards)
+
+
+def test_demo_has_twelve_weeks_of_metrics_and_a_finished_game_day_with_its_scorecard(
+    db: Database, policy: Policy, server: RunningServer
+) -> None:
+    with _seeded(db, policy, server, "viewer") as api:
+        weeks = api.get("/api/v1/metrics", params={"from": _ago(84), "group_by": "week"})
+        assert weeks.status_code == 200, weeks.text
+        report = weeks.json()
+        severities = api.get(
+            "/api/v1/metrics", params={"from": _ago(84), "group_by": "severity"}
+        ).json()
+        sources = api.get("/api/v1/metrics", params={"from": _ago(84), "group_by": "source"})
+        drills = api.get("/api/v1/drills").json()
+        [game] = [d for d in drills["drills"] if d["kind"] == "game_day"]
+        card = api.get(f"/api/v1/drills/{game['code']}/scorecard").json()
+        incident = api.get(f"/api/v1/incidents/{game['incident_id']}").json()
+        board = api.get("/api/v1/board").json()
+    # The Reports page has trends to draw: incidents in (nearly) every week, each figure
+    # measured, every severity, both sources, some canceled and some recurrences.
+    totals = report["totals"]
+    assert totals["count"] >= 50 and totals["canceled"] >= 1
+    assert sum(1 for g in report["groups"] if g["figures"]["count"]) >= 11
+    for figure in ("mttd", "mtta", "mttm", "mttr"):
+        assert totals[figure]["n"] >= 40 and totals[figure]["median"] > 0, figure
+    assert {g["key"] for g in severities["groups"] if g["figures"]["count"]} == {
+        s.id for s in policy.severities
+    }
+    assert {g["key"] for g in sources.json()["groups"]} >= {"alert", "manual"}
+    assert report["recurrence"]["marked"] >= 3
+    assert report["drills"] == 1  # the game day, left out of every figure
+    # The game day: its alert went through the ingest pipeline, it was worked and resolved,
+    # and it was scored with people's judgements and an improvement item on the board.
+    assert game["status"] == "ended" and game["end_reason"] == "completed"
+    assert game["inject"][0]["sent_at"] and incident["drill"] is True
+    assert incident["status"] == "resolved" and incident["acknowledged_at"]
+    assert [r["met"] for r in card["timed"]] == [True, True, True]
+    assert {j["row"]: j["value"] for j in card["judged"]} == {
+        "communication": "adequate",
+        "runbook": "partly_wrong",
+    }
+    assert len(card["participants"]) == 4 and card["assessment"]
+    [item] = card["items"]
+    assert item["code"] == "TI-001" and item["owner"] and item["due_date"]
+    cards = [c for column in board["lanes"][2]["columns"] for c in column["cards"]]
+    assert "TI-001" in {c.get("code") for c in cards}
+    assert [d["status"] for d in drills["drills"] if d["kind"] == "chaos"] == ["scheduled"]
+
+
+def _ago(days: int) -> str:
+    return (datetime.now(UTC) - timedelta(days=days)).isoformat()

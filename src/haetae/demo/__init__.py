@@ -1,5 +1,6 @@
-"""Demo data for `haetae demo`: people, a key, incidents in several states, post-mortems in
-each of their states and a follow-up board with cards in every lane and column."""
+"""Demo data for `haetae demo`: people, a key, twelve weeks of past incidents for the Reports
+page, incidents in several states, post-mortems in each of their states, a follow-up board with
+cards in every lane and column, and a finished game day with its scorecard."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from haetae.clock import utcnow
 from haetae.configfile.apply import apply_config
 from haetae.configfile.schema import parse_config
 from haetae.db import Database
+from haetae.demo.drill import seed_drills
 from haetae.demo.followup import category, seed_followup
 from haetae.demo.history import seed_history
 from haetae.incidents import activity, roles, transitions
@@ -70,6 +72,7 @@ def seed_demo(db: Database, policy: Policy) -> list[str]:
         if policy.impact_matrix is not None:
             _demo_incidents(session, policy, now)
             seed_followup(session, policy, now)
+        seed_drills(session, policy, now)
         _demo_alerts(session, policy, sender, now)
     return [
         f"log in as admin / {DEMO_PASSWORD} (or minji, viewer with the same password)",

@@ -57,13 +57,13 @@ class Past:
 
 
 def plan(policy: Policy, now: datetime, seed: int = 12) -> list[Past]:
-    """The same history for the same `now`: five to eight incidents a week, oldest first."""
+    """The same history for the same `now`: four to six incidents a week, oldest first."""
     rng = random.Random(seed)
     ids = [s.id for s in policy.severities]
     weights = [SEVERITY_WEIGHTS[min(i, len(SEVERITY_WEIGHTS) - 1)] for i in range(len(ids))]
     plans: list[Past] = []
     for week in range(WEEKS, 0, -1):
-        for _ in range(rng.randint(5, 8)):
+        for _ in range(rng.randint(4, 6)):
             at = now - timedelta(weeks=week) + timedelta(minutes=rng.randint(0, 7 * 24 * 60))
             rank = rng.choices(range(len(ids)), weights=weights)[0]
             # Lower ranks are faster; later weeks a little faster (seed 004: shorten MTTD/MTTR).
@@ -74,7 +74,7 @@ def plan(policy: Policy, now: datetime, seed: int = 12) -> list[Past]:
                     at=at,
                     trouble=rng.randrange(len(TROUBLES)),
                     severity=ids[rank],
-                    by_alert=rng.random() < 0.55,
+                    by_alert=rng.random() < 0.4,
                     detect=rng.lognormvariate(1.2, 0.8) * pace,
                     ack=rng.lognormvariate(1.0, 0.7) * pace,
                     mitigate=mitigate,
@@ -206,17 +206,15 @@ def _work(session: Session, policy: Policy, incident_id: str, past: Past, who: s
                     roles.assign_role(
                         session, policy, incident_id, role=role, assignee=who, actor=who, now=step
                     )
-    transitions.transition(
-        session, policy, incident_id, to="investigating", reason=None, actor=who, now=step
-    )
-    activity.post_update(
-        session,
-        policy,
-        incident_id,
-        StatusUpdateIn(situation=incident.title, progress="원인 분석 중 (investigating)"),
-        author=who,
-        now=past.at + _m(past.ack + 3),
-    )
+    if sev is None or any(c.kind == "update_posted" for c in sev.resolution_conditions):
+        activity.post_update(
+            session,
+            policy,
+            incident_id,
+            StatusUpdateIn(situation=incident.title, progress="원인 분석 중 (investigating)"),
+            author=who,
+            now=past.at + _m(past.ack + 3),
+        )
     transitions.transition(
         session,
         policy,
