@@ -8,9 +8,10 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from email.message import EmailMessage
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -26,6 +27,7 @@ from haetae.policy.loader import default_policy
 from haetae.policy.measures import ReviewSchedule, ReviewsSection
 from haetae.policy.schema import Policy
 from haetae.reviews import jobs as review_jobs
+from haetae.reviews.periods import last_due, last_full, period_of
 from haetae.worker import Worker, WorkerConfig
 from tests.api.helpers import declare, move
 from tests.conftest import JWT_SECRET
@@ -271,5 +273,35 @@ def test_report_command_builds_the_last_full_period_once_and_prints_it(
         ("weekly", "2026-11-16", "alice"),  # newest period first
         ("monthly", "2026-11-01", "alice"),
     ]
+    built = api.post("/api/v1/reviews", json={"kind": "weekly", "period": "2026-11-09"})
+    assert built.status_code == 201 and built.json()["period_start"] == "2026-11-09"
+    kept = api.post("/api/v1/reviews", json={"kind": "weekly", "period": "2026-11-15"})
+    assert kept.status_code == 200 and kept.json()["id"] == built.json()["id"]
+    early = api.post("/api/v1/reviews", json={"kind": "monthly", "period": "2026-12-01"})
+    assert early.status_code == 422 and early.json()["error"]["code"] == "VALIDATION_ERROR"
+
     not_over = runner.invoke(app, ["report", "weekly", "--period", "2026-12-01"], env=env)
     assert not_over.exit_code == 3 and "not over yet" in not_over.output
+
+
+def test_periods_are_the_policy_zones_weeks_and_months_across_a_dst_change() -> None:
+    zone = ZoneInfo("America/New_York")  # summer time ended on Sunday 1 November 2026
+    week = period_of("weekly", date(2026, 10, 29))
+    assert (week.first, week.last) == (date(2026, 10, 26), date(2026, 11, 1))
+    start, end = week.bounds(zone)
+    assert start == datetime(2026, 10, 26, 4, 0, tzinfo=UTC)
+    assert end - start == timedelta(days=7, hours=1)  # the days as they were
+    sunday_evening = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)  # 1 Nov 21:00 in New York
+    assert last_full("weekly", sunday_evening, zone).first == date(2026, 10, 19)
+    assert last_full("monthly", sunday_evening, zone).first == date(2026, 10, 1)
+    schedule = ReviewSchedule(weekday="mon", at=time(9, 0), day=1)
+    monday_0859 = datetime(2026, 11, 2, 13, 59, tzinfo=UTC)
+    assert last_due("weekly", schedule, monday_0859, zone) == datetime(
+        2026, 10, 26, 13, 0, tzinfo=UTC
+    )
+    assert last_due("weekly", schedule, monday_0859 + timedelta(minutes=1), zone) == (
+        monday_0859 + timedelta(minutes=1)
+    )
+    assert last_due("monthly", schedule, monday_0859, zone) == datetime(
+        2026, 11, 1, 14, 0, tzinfo=UTC
+    )
