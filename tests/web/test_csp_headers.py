@@ -78,6 +78,7 @@ class Seeded:
     integration_id: str
     schedule: str
     link_token: str
+    drill: str
 
 
 def seed_console(api: httpx.Client, db: Database, admin: str) -> Seeded:
@@ -141,6 +142,8 @@ def seed_console(api: httpx.Client, db: Database, admin: str) -> Seeded:
     assert sent.status_code == 202, sent.text
     alerts = api.get("/api/v1/alerts").json()["items"]
     assert alerts, "the alert was not stored"
+    drill = api.post("/api/v1/drills", json={"title": "Failover game day", "kind": "game_day"})
+    assert drill.status_code == 201, drill.text
 
     with db.session() as session:
         admin_id = session.scalar(select(User.id).where(User.username == admin))
@@ -160,6 +163,7 @@ def seed_console(api: httpx.Client, db: Database, admin: str) -> Seeded:
         integration_id=str(integration.json()["id"]),
         schedule="ops",
         link_token=link_token,
+        drill=drill.json()["code"],
     )
 
 
@@ -183,6 +187,8 @@ def console_pages(seeded: Seeded) -> list[str]:
         "/profile",
         "/access",
         "/reports",
+        "/drills",
+        f"/drills/{seeded.drill}",
     ]
 
 
