@@ -11,8 +11,8 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from haetae.drills import service
-from haetae.drills.schemas import DrillIn
+from haetae.drills import scorecard, service
+from haetae.drills.schemas import DrillIn, DrillItemIn, ScorecardIn
 from haetae.errors import HaetaeError
 from haetae.web.console import Console, field, responder_post
 from haetae.web.drill_views import CHAOS_FIELDS, drill_page, list_page, missing, refusal
@@ -89,6 +89,58 @@ def create(posted: tuple[Console, FormData] = Depends(responder_post)) -> Respon
         failure = _failure(console, "new", form, exc)
         return list_page(console, failure=failure, status=failure.status)
     return _back(ref, "top", "created")
+
+
+@router.post("/drills/{ref}/scorecard")
+def save_scorecard(
+    ref: str, posted: tuple[Console, FormData] = Depends(responder_post)
+) -> Response:
+    console, form = posted
+    try:
+        data = ScorecardIn.model_validate(
+            {
+                "communication": field(form, "communication") or None,
+                "communication_note": field(form, "communication_note"),
+                "runbook": field(form, "runbook") or None,
+                "runbook_note": field(form, "runbook_note"),
+                "participants": [str(p) for p in form.getlist("participants") if str(p).strip()],
+                "assessment": field(form, "assessment"),
+            }
+        )
+        with console.write() as session:
+            drill = service.get_drill(session, ref, for_update=True)
+            scorecard.update(session, drill, data, now=console.now())
+    except (HaetaeError, ValidationError) as exc:
+        if isinstance(exc, HaetaeError):
+            missing(console, exc, ref)
+        failure = _failure(console, "scorecard", form, exc)
+        return drill_page(console, ref, failure=failure, status=failure.status)
+    return _back(ref, "scorecard", "scorecard")
+
+
+@router.post("/drills/{ref}/items")
+def add_item(ref: str, posted: tuple[Console, FormData] = Depends(responder_post)) -> Response:
+    """An improvement item: TI-NNN on the follow-up board."""
+    console, form = posted
+    try:
+        data = DrillItemIn.model_validate(
+            {
+                "title": field(form, "title"),
+                "owner": field(form, "owner") or None,
+                "due_date": field(form, "due_date") or None,
+            }
+        )
+        with console.write() as session:
+            drill = service.get_drill(session, ref, for_update=True)
+            scorecard.add_item(
+                session, console.policy, drill, data, by=console.actor, now=console.now()
+            )
+    except (HaetaeError, ValidationError) as exc:
+        if isinstance(exc, HaetaeError):
+            missing(console, exc, ref)
+        failure = _failure(console, "items", form, exc)
+        return drill_page(console, ref, failure=failure, status=failure.status)
+    return _back(ref, "drill-items", "item")
 
 
 @router.post("/drills/{ref}/{step}")

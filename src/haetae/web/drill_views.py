@@ -7,12 +7,15 @@ from typing import Any
 
 from fastapi.responses import Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from haetae.auth.models import User
-from haetae.drills import service
+from haetae.drills import scorecard, service
 from haetae.drills.models import Drill
+from haetae.drills.schemas import ScorecardOut
 from haetae.errors import HaetaeError
 from haetae.i18n import N_
+from haetae.labels import COLUMN_LABELS
 from haetae.policy.measures import DRILL_KINDS
 from haetae.web.console import Console, Refused
 from haetae.web.forms import Failure
@@ -123,7 +126,7 @@ def list_page(
     )
 
 
-def _row(session: Any, console: Console, drill: Drill) -> dict[str, Any]:
+def _row(session: Session, console: Console, drill: Drill) -> dict[str, Any]:
     return {
         "drill": drill,
         "code": service.code(drill),
@@ -131,18 +134,17 @@ def _row(session: Any, console: Console, drill: Drill) -> dict[str, Any]:
     }
 
 
-def _met(session: Any, console: Console, drill: Drill) -> tuple[int, int] | None:
+def _met(session: Session, console: Console, drill: Drill) -> tuple[int, int] | None:
     """The scorecard summary, met x of 5 (None until the drill has run)."""
-    card = read_scorecard(session, console, drill)
-    if card is None or drill.started_at is None:
+    if drill.started_at is None:
         return None
+    card = read_scorecard(session, console, drill)
     marks = [r.met for r in card.timed] + [j.value in ("adequate", "accurate") for j in card.judged]
     return sum(1 for m in marks if m), len(marks)
 
 
-def read_scorecard(session: Any, console: Console, drill: Drill) -> Any:
-    """The drill's scorecard (drills.scorecard), None where it cannot be read yet."""
-    return None
+def read_scorecard(session: Session, console: Console, drill: Drill) -> ScorecardOut:
+    return scorecard.build(session, console.policy, drill)
 
 
 def drill_page(
@@ -161,6 +163,7 @@ def drill_page(
             raise
         card = read_scorecard(session, console, drill)
         out = service.drill_out(drill)
+    t = console.gettext
     return render(
         console,
         "drills/page.html",
@@ -168,6 +171,7 @@ def drill_page(
         active="drills",
         drill=out,
         card=card,
+        columns={k: t(v) for k, v in COLUMN_LABELS.items()},
         words=words(console),
         people=usernames(console),
         failure=failure,
