@@ -51,6 +51,14 @@ def test_a_game_day_is_created_started_scored_and_killed_from_the_console_in_kor
     expect(chaos).to_be_hidden()
     form.get_by_label("종류").select_option("chaos")
     expect(chaos).to_be_visible()
+    # A chaos experiment without its template is refused on the page, naming the fields.
+    form.get_by_label("제목").fill("Redis 노드 장애 주입")
+    form.get_by_role("button", name="훈련 만들기").click()
+    refused = page.locator("#new-drill .banner.error")
+    expect(refused).to_contain_text("실험명")
+    expect(refused).to_contain_text("킬 스위치 방법")
+    expect(page.locator("#drill-form").get_by_label("제목")).to_have_value("Redis 노드 장애 주입")
+    form = page.locator("#drill-form")
     form.get_by_label("종류").select_option("game_day")
     expect(chaos).to_be_hidden()
 

@@ -15,8 +15,15 @@ from haetae.drills import scorecard, service
 from haetae.drills.schemas import DrillIn, DrillItemIn, ScorecardIn
 from haetae.errors import HaetaeError
 from haetae.web.console import Console, field, responder_post
-from haetae.web.drill_views import CHAOS_FIELDS, drill_page, list_page, missing, refusal
-from haetae.web.forms import Failure, local_time, split_list, validation_messages
+from haetae.web.drill_views import (
+    CHAOS_FIELDS,
+    FORM_LABELS,
+    drill_page,
+    list_page,
+    missing,
+    refusal,
+)
+from haetae.web.forms import FIELD_LABELS, Failure, local_time, split_list
 
 router = APIRouter(include_in_schema=False)
 
@@ -25,9 +32,27 @@ def _values(form: FormData) -> dict[str, str]:
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
+def _messages(console: Console, exc: ValidationError) -> list[str]:
+    """Refused fields by the names the form shows them with (the chaos template's, an alert
+    row's), in the reader's language."""
+    messages = []
+    for error in exc.errors():
+        where = [str(p) for p in error["loc"]]
+        label = {**FIELD_LABELS, **FORM_LABELS}.get(where[0] if where else "")
+        if where[:1] == ["chaos"]:
+            label = CHAOS_FIELDS.get(where[-1], label)
+        name = console.gettext(label) if label else ".".join(where)
+        if error["type"] in ("missing", "string_too_short"):
+            messages.append(console.gettext("%(field)s is required.") % {"field": name})
+        else:
+            reason = str(error["msg"]).removeprefix("Value error, ")
+            messages.append(f"{name}: {reason}" if name else reason)
+    return messages
+
+
 def _failure(console: Console, panel: str, form: FormData, exc: Exception, **kw: Any) -> Failure:
     if isinstance(exc, ValidationError):
-        return Failure(panel, validation_messages(console, exc), _values(form), 422)
+        return Failure(panel, _messages(console, exc), _values(form), 422)
     assert isinstance(exc, HaetaeError)
     return Failure(panel, [refusal(console, exc, kw.get("drill"))], _values(form), exc.status)
 

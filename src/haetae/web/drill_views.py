@@ -48,6 +48,19 @@ CHAOS_FIELDS = {
     "kill_switch": N_("Kill switch method"),
     "success_criteria": N_("Success criteria"),
 }
+# The New drill form's fields, for its refusals.
+FORM_LABELS = {
+    "scenario": N_("Scenario"),
+    "max_duration": N_("Maximum duration"),
+    "scheduled_at": N_("Scheduled at"),
+    "participants": N_("Participants"),
+    "inject": N_("Synthetic alerts to inject"),
+    "communication_note": N_("Notes"),
+    "runbook_note": N_("Notes"),
+    "assessment": N_("Overall assessment"),
+    "owner": N_("Owner"),
+    "due_date": N_("Due date"),
+}
 # Seed 001 8.3's scorecard rows.
 ROW_LABELS = {
     "detect": N_("Detection time"),
@@ -72,6 +85,11 @@ REFUSALS = {
     "DRILL_STATE": N_("The drill is %(status)s, so that step is not open to it."),
     "DRILL_NOT_FOUND": N_("There is no drill %(ref)s."),
 }
+# The drills service's refusals of a field, in words a person can act on.
+FIELD_REFUSALS = {
+    "max_duration": N_("The maximum duration must be above 0 and at most 1 day (for example 90m)."),
+    "scheduled_at": N_("The scheduled time is in the past."),
+}
 # Empty synthetic alert rows the new drill form offers.
 INJECT_ROWS = 3
 
@@ -95,6 +113,9 @@ def refusal(console: Console, exc: HaetaeError, drill: Drill | None = None) -> s
     if exc.code == "DRILL_STATE" and drill is not None:
         status = console.gettext(DRILL_STATUS_LABELS.get(drill.status, drill.status))
         return console.gettext(REFUSALS["DRILL_STATE"]) % {"status": status}
+    where = str(exc.details.get("field", ""))
+    if exc.code == "VALIDATION_ERROR" and where in FIELD_REFUSALS:
+        return console.gettext(FIELD_REFUSALS[where])
     return exc.message
 
 
