@@ -1,21 +1,29 @@
-"""Run the installed `haetae` console script as a subprocess against a real database."""
+"""Run the `haetae` CLI in this process, as the installed script runs it, on a real database."""
 
 from __future__ import annotations
 
+import importlib
 import json
+import logging
 import os
 import shlex
-import subprocess
 import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+import click
 import pytest
+import typer
+from click.testing import CliRunner
+from rich.console import Console
 
 from tests.conftest import BACKEND
 
-HAETAE = Path(sys.executable).parent / "haetae"
 # Settings a developer's shell may carry that would change what the CLI does.
 _SCRUBBED = ("DATABASE_URL", "POLICY_FILE", "HAETAE_ACTOR", "HAETAE_LOCALE", "API_KEY")
 
@@ -30,10 +38,74 @@ class Result:
         return json.loads(self.out)
 
 
+@cache
+def _haetae_command() -> click.Command:
+    """The `haetae` command with every command module registered.
+
+    cli/main.py registers only the module of the command in sys.argv (a process runs one
+    command); this process runs them all, so it registers whatever that left out.
+    """
+    argv = sys.argv
+    sys.argv = ["haetae"]  # no command named: main.py registers every module
+    try:
+        main = importlib.import_module("haetae.cli.main")
+    finally:
+        sys.argv = argv
+    registered = {c.name or c.callback.__name__ for c in main.app.registered_commands}  # type: ignore[union-attr]
+    registered |= {g.name for g in main.app.registered_groups if g.name}
+    missing = [m for m, names in main.COMMAND_MODULES.items() if not set(names) <= registered]
+    main.register_modules(main.app, missing)
+    return typer.main.get_command(main.app)
+
+
+class _Runner(CliRunner):
+    """Click's runner (stdin, separate stdout and stderr, exit codes), with fresh consoles."""
+
+    @contextmanager
+    def isolation(
+        self,
+        input: str | bytes | IO[Any] | None = None,
+        env: Any = None,
+        color: bool = False,
+    ) -> Iterator[Any]:
+        from haetae.cli import common
+
+        with super().isolation(input=input, env=env, color=color) as streams:
+            # A new process makes its consoles at import, reading COLUMNS, NO_COLOR and whether
+            # stdout is a terminal then; make them again for this call's environment and streams.
+            common.console.__dict__.update(Console().__dict__)
+            common.err_console.__dict__.update(Console(stderr=True).__dict__)
+            yield streams
+
+
+@contextmanager
+def _process_state(env: dict[str, str], argv: list[str]) -> Iterator[None]:
+    """os.environ exactly as `env`, sys.argv and the logging set-up, all put back afterwards.
+
+    A command may change any of them (e.g. `haetae worker` configures logging to its stderr).
+    """
+    environ, old_argv = dict(os.environ), sys.argv
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    os.environ.clear()
+    os.environ.update(env)
+    sys.argv = argv
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(environ)
+        sys.argv = old_argv
+        root.handlers[:], root.level = handlers, level
+
+
 class Haetae:
     """`haetae("incidents list --json")` runs the CLI and checks its exit code.
 
-    The command line is split as a shell would; `expect` is the exit code (default 0).
+    The command line is split as a shell would; `expect` is the exit code (default 0). The
+    command runs in this process (a new `haetae` process costs over a second of start-up), with
+    the environment, stdin and output streams a process of its own would have;
+    tests/unit/test_cli_commands.py and tests/cli/test_cli_script.py run the real script.
     """
 
     def __init__(self, env: dict[str, str]) -> None:
@@ -43,15 +115,14 @@ class Haetae:
     def __call__(
         self, command: str, *, expect: int = 0, stdin: str | None = None, **env: str
     ) -> Result:
-        proc = subprocess.run(
-            [str(HAETAE), *shlex.split(command)],
-            env={**self.env, **env},
-            input=stdin if stdin is not None else "",
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        result = Result(proc.returncode, proc.stdout, proc.stderr)
+        args = shlex.split(command)
+        with _process_state({**self.env, **env}, ["haetae", *args]):
+            ran = _Runner().invoke(_haetae_command(), args, input=stdin or "", prog_name="haetae")
+        err = ran.stderr
+        if ran.exc_info is not None and not isinstance(ran.exc_info[1], SystemExit):
+            # What the real script prints for an unexpected error (and exits 1).
+            err += "".join(traceback.format_exception(*ran.exc_info))
+        result = Result(ran.exit_code, ran.stdout, err)
         assert result.code == expect, (
             f"haetae {command} exited {result.code}, expected {expect}\n"
             f"stdout:\n{result.out}\nstderr:\n{result.err}"
