@@ -36,8 +36,36 @@ JWT_SECRET = "test-jwt-secret-that-is-long-enough-0123456789"
 BACKEND = os.environ.get("TEST_DB", "sqlite")
 
 
+# Fixtures that reach the run's database. A test marked no_database may use none of them.
+DATABASE_FIXTURES = frozenset(
+    {"pg_cluster", "database_url", "fresh_database_url", "db", "settings", "server", "worker"}
+)
+
+
 def pytest_report_header() -> str:
     return f"haetae database backend: {BACKEND}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "no_database: touches no database, so only the SQLite run runs it (docs/QUALITY_GATES.md)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The PostgreSQL run leaves tests marked no_database to the SQLite run: they would check
+    the same code the same way twice. Deselected, not skipped, so the counts say so."""
+    free = [item for item in items if item.get_closest_marker("no_database")]
+    for item in free:
+        used = DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        if used:
+            raise pytest.UsageError(
+                f"{item.nodeid} is marked no_database but uses {', '.join(sorted(used))}"
+            )
+    if BACKEND == "postgresql" and free:
+        config.hook.pytest_deselected(items=free)
+        items[:] = [item for item in items if not item.get_closest_marker("no_database")]
 
 
 @pytest.fixture(scope="session")

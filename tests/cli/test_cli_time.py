@@ -9,6 +9,8 @@ import typer
 
 from haetae.cli.common import EXIT_INVALID, local_time, parse_time
 
+pytestmark = pytest.mark.no_database  # the PostgreSQL run leaves it to SQLite's
+
 AT = datetime(2026, 11, 21, 5, 30, tzinfo=UTC)  # 14:30 in Seoul
 
 

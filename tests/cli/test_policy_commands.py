@@ -5,7 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from shlex import quote
 
+import pytest
+
 from haetae.cli.common import EXIT_INVALID
+
+pytestmark = pytest.mark.no_database  # the PostgreSQL run leaves it to SQLite's
 
 DEFAULT = Path(__file__).parents[2] / "src/haetae/policy/defaults/default.yaml"
 

@@ -13,6 +13,8 @@ from tests.support.pg import free_port
 from tests.support.smtp import SmtpServer, body_of, subject_of
 from tests.support.webhook import WebhookReceiver
 
+pytestmark = pytest.mark.no_database  # the PostgreSQL run leaves it to SQLite's
+
 SUBJECT = "[P1] INC-20261121-001 결제 장애"
 BODY = "🚨 INCIDENT DECLARED 🚨\n서비스: payments\n심각도: P1 (치명)\n영향: 전체 사용자"
 

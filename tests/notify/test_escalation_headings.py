@@ -15,6 +15,8 @@ from haetae.policy.schema import Policy
 from haetae.policy.terms import localized
 from tests.notify.sample import PUBLIC, incident
 
+pytestmark = pytest.mark.no_database  # the PostgreSQL run leaves it to SQLite's
+
 SEED_000 = Path(__file__).parents[2] / "policies" / "seed-000-sev0-3.yaml"
 DECLARED = {"en": "🚨 INCIDENT ALERT 🚨", "ko": "🚨 INCIDENT DECLARED 🚨"}
 

@@ -10,6 +10,8 @@ from haetae.notify.messages import KINDS, render
 from haetae.policy.schema import Policy
 from tests.notify.sample import PUBLIC, STARTED, incident
 
+pytestmark = pytest.mark.no_database  # the PostgreSQL run leaves it to SQLite's
+
 ACK = "https://haetae.example.com/act/ack-token"
 RESOLVE = "https://haetae.example.com/act/resolve-token"
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from haetae.incidents.lifecycle import RESOLVED_BY_ALERTS, RESOLVED_FROM_LINK
 from haetae.incidents.models import Incident
 from haetae.notify.messages import Message, render
 from haetae.policy.schema import Policy
 from tests.notify.sample import PUBLIC, STARTED, incident
+
+pytestmark = pytest.mark.no_database  # the PostgreSQL run leaves it to SQLite's
 
 
 def resolved(summary: str | None) -> Incident:

@@ -6,10 +6,13 @@ from __future__ import annotations
 import importlib
 import subprocess
 
+import pytest
 import typer
 
 from haetae.cli.main import COMMAND_MODULES, _modules_for
 from tests.support.server import HAETAE
+
+pytestmark = pytest.mark.no_database  # the PostgreSQL run leaves it to SQLite's
 
 
 def _names(module: str) -> list[str]:

@@ -12,7 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import haetae
+
+pytestmark = pytest.mark.no_database  # the PostgreSQL run leaves it to SQLite's
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = Path(haetae.__file__).resolve().parent

@@ -20,6 +20,8 @@ from haetae.policy.loader import (
 from haetae.policy.schema import ImpactLevel, Policy
 from haetae.policy.terms import Text, localized
 
+pytestmark = pytest.mark.no_database  # the PostgreSQL run leaves it to SQLite's
+
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((REPO / "policies").glob("*.yaml"))
 SEOUL = ZoneInfo("Asia/Seoul")

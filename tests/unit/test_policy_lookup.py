@@ -11,6 +11,8 @@ from haetae.errors import HaetaeError
 from haetae.policy.lookup import resolve
 from haetae.policy.schema import Category, Role
 
+pytestmark = pytest.mark.no_database  # the PostgreSQL run leaves it to SQLite's
+
 CATEGORIES = [
     Category(id="db", name={"en": "Database", "ko": "데이터베이스"}),
     Category(id="Net", name="Network"),

@@ -16,6 +16,8 @@ from haetae.policy.loader import parse_policy as load_text
 from haetae.policy.routing import Matcher, Rule
 from haetae.policy.schema import Policy
 
+pytestmark = pytest.mark.no_database  # the PostgreSQL run leaves it to SQLite's
+
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_TEXT = resources.files("haetae.policy").joinpath("defaults", "default.yaml").read_text()
 PROD_AM = Sender(id=1, name="prod-am", type="alertmanager")

@@ -10,6 +10,8 @@ from babel.messages.frontend import parse_mapping_cfg
 
 from haetae import i18n
 
+pytestmark = pytest.mark.no_database  # the PostgreSQL run leaves it to SQLite's
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
