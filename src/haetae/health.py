@@ -16,6 +16,7 @@ from prometheus_client.registry import Collector
 from haetae.clock import utcnow
 from haetae.config import Settings
 from haetae.db import Database
+from haetae.metrics.prometheus import IncidentCollector
 from haetae.worker.status import EngineStatus, engine_status
 
 router = APIRouter(tags=["operations"])
@@ -118,6 +119,9 @@ def metrics(request: Request) -> Response:
             # Joins the registry at the first scrape: reading it needs the database.
             state.engine_collector = EngineCollector(state.db)
             state.metrics.registry.register(state.engine_collector)
+        if not getattr(state, "incident_collector", None):
+            state.incident_collector = IncidentCollector(state.db, lambda: state.policy)
+            state.metrics.registry.register(state.incident_collector)
     return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
