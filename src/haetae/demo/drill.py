@@ -71,7 +71,9 @@ def seed_drills(session: Session, policy: Policy, now: datetime) -> Drill:
     """The finished game day (returned) and the chaos experiment planned for next month."""
     today = now.astimezone(policy.zone).date()
     t0 = now - timedelta(days=9, hours=3)
-    game = drills.create_drill(session, policy, GAME_DAY, by="taeyang", now=t0 - timedelta(days=7))
+    # Played as the worst kind of outage, as its alert (severity=critical) is routed.
+    played = GAME_DAY.model_copy(update={"severity": policy.severities[0].id})
+    game = drills.create_drill(session, policy, played, by="taeyang", now=t0 - timedelta(days=7))
     drills.start_drill(session, policy, game, by="taeyang", now=t0)
     # The worker's injection, run in-process: the alert goes through the same pipeline
     # /ingest/alertmanager feeds, from the drill's own integration, so it declares the drill's
