@@ -100,6 +100,9 @@ def test_scheduled_game_day_pages_with_the_mark_is_killed_and_scored(
     assert killed.json()["inject"][1].get("dropped") is True
     incident = api.get(f"/api/v1/incidents/{incident_id}").json()
     assert incident["status"] == "resolved"
+    # A P1 drill is reviewed on its scorecard: its resolution starts no post-mortem.
+    assert incident["severity"] == "P1"
+    assert api.get(f"/api/v1/postmortems/{incident_id}").status_code == 404
     received = len(webhook.requests)
 
     # Nothing more about it: no reminder, no resolution notice, no second injection.

@@ -113,13 +113,10 @@ def seed_drills(session: Session, policy: Policy, now: datetime) -> Drill:
         now=t0 + _m(27),
     )
     _meet_conditions(session, policy, incident_id, who="minji", at=t0 + _m(35))
-    # A drill is written up in its scorecard, not a post-mortem: none is asked for here.
-    quiet = policy.model_copy(
-        update={"postmortem": policy.postmortem.model_copy(update={"required_severities": []})}
-    )
+    # A drill is written up in its scorecard: its resolution starts no post-mortem.
     transitions.transition(
         session,
-        quiet,
+        policy,
         incident_id,
         to="resolved",
         reason="훈련 복구 확인 (recovery confirmed)",

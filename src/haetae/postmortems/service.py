@@ -119,7 +119,10 @@ def start_if_required(
     the severity is one of postmortem.required_severities and there is none yet. A post-mortem
     that is not published and whose deadlines count from before this resolution (it was
     started while the incident was still open, or the incident was reopened) has its deadlines
-    counted again from this resolution, as the policy's deadlines are "after resolution"."""
+    counted again from this resolution, as the policy's deadlines are "after resolution".
+
+    A drill's incident never starts one by itself: a drill is reviewed on its own scorecard
+    (seed 001 8.3); people may still start a post-mortem for it on demand."""
     resolved = incident.resolved_at or now
     pm = find(session, incident.id, for_update=True)
     if pm is not None:
@@ -137,7 +140,7 @@ def start_if_required(
                 deadlines=pm.deadlines,
             )
         return pm
-    if incident.severity not in policy.postmortem.required_severities:
+    if incident.drill or incident.severity not in policy.postmortem.required_severities:
         return None
     return _start(session, policy, incident, by="system", now=now)
 
