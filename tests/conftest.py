@@ -6,7 +6,9 @@ TEST_DB=sqlite (default) or TEST_DB=postgresql picks the database for the whole 
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -38,7 +40,10 @@ BACKEND = os.environ.get("TEST_DB", "sqlite")
 
 # Fixtures that reach the run's database. A test marked no_database may use none of them.
 DATABASE_FIXTURES = frozenset(
-    {"pg_cluster", "database_url", "fresh_database_url", "db", "settings", "server", "worker"}
+    {
+        *("pg_cluster", "database_url", "fresh_database_url", "migrated_database_url"),
+        *("migrated_template", "db", "settings", "server", "worker"),
+    }
 )
 
 
@@ -81,13 +86,25 @@ def pg_cluster() -> Iterator[PostgresCluster | None]:
     cluster.stop()
 
 
-def _new_database_url(pg_cluster: PostgresCluster | None, tmp: Path, name: str) -> str:
+def _new_database_url(
+    pg_cluster: PostgresCluster | None, tmp: Path, name: str, template: str | None = None
+) -> str:
+    """A new database named after `name`: empty, or a copy of the database at URL `template`."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     if BACKEND == "postgresql":
         if pg_cluster is None:
             return os.environ["HAETAE_TEST_PG_URL"]
-        return pg_cluster.create_database(f"haetae_{name}_{worker}")
-    return f"sqlite:///{tmp / f'{name}.db'}"
+        copy = template.rsplit("/", 1)[1] if template else None
+        return pg_cluster.create_database(f"haetae_{name}_{worker}", template=copy)
+    path = tmp / f"{name}.db"
+    if template:
+        # SQLite's backup API copies a consistent file whatever its journal mode.
+        with (
+            closing(sqlite3.connect(template.removeprefix("sqlite:///"))) as source,
+            closing(sqlite3.connect(path)) as target,
+        ):
+            source.backup(target)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture(scope="session")
@@ -106,6 +123,35 @@ def fresh_database_url(
     """An empty database (no migrations applied) of the run's backend, for this test alone."""
     name = "".join(c for c in request.node.name.lower() if c.isalnum())[:30]
     return _new_database_url(pg_cluster, tmp_path, name)
+
+
+@pytest.fixture(scope="session")
+def migrated_template(
+    pg_cluster: PostgresCluster | None, tmp_path_factory: pytest.TempPathFactory
+) -> str | None:
+    """A database migrated to head once per run, which migrated_database_url copies (the
+    migrations take one to two seconds; a copy, a tenth of that). None on an outside
+    PostgreSQL (HAETAE_TEST_PG_URL), where every test shares one database anyway."""
+    if BACKEND == "postgresql" and pg_cluster is None:
+        return None
+    url = _new_database_url(pg_cluster, tmp_path_factory.mktemp("template"), "template")
+    upgrade_to_head(url)
+    return url
+
+
+@pytest.fixture
+def migrated_database_url(
+    pg_cluster: PostgresCluster | None,
+    migrated_template: str | None,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> str:
+    """A database of the run's backend at the migrations' head, for this test alone."""
+    name = "m" + "".join(c for c in request.node.name.lower() if c.isalnum())[:29]
+    url = _new_database_url(pg_cluster, tmp_path, name, template=migrated_template)
+    if migrated_template is None:
+        upgrade_to_head(url)
+    return url
 
 
 @pytest.fixture(scope="session")

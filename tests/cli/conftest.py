@@ -22,8 +22,6 @@ import typer
 from click.testing import CliRunner
 from rich.console import Console
 
-from tests.conftest import BACKEND
-
 # Settings a developer's shell may carry that would change what the CLI does.
 _SCRUBBED = ("DATABASE_URL", "POLICY_FILE", "HAETAE_ACTOR", "HAETAE_LOCALE", "API_KEY")
 
@@ -144,9 +142,10 @@ def cli(tmp_path: Path) -> Haetae:
 
 
 @pytest.fixture
-def haetae(fresh_database_url: str, tmp_path: Path) -> Haetae:
-    """The CLI on a new, empty database of the run's backend."""
-    run = Haetae({**_base_env(tmp_path), "DATABASE_URL": fresh_database_url})
-    if BACKEND == "postgresql":  # migrations run on their own only on SQLite
-        run("db upgrade")
-    return run
+def haetae(migrated_database_url: str, tmp_path: Path) -> Haetae:
+    """The CLI on a new database of the run's backend, migrated and empty.
+
+    A copy of one migrated once per run; test_cli_script.py starts from a database the CLI
+    migrates itself.
+    """
+    return Haetae({**_base_env(tmp_path), "DATABASE_URL": migrated_database_url})

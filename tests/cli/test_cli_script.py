@@ -8,27 +8,34 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
+
+import pytest
 
 from haetae.cli.common import EXIT_NOT_FOUND
+from tests.cli.conftest import Haetae, _base_env
+from tests.conftest import BACKEND
 from tests.support.server import HAETAE
 
 
-def _script(haetae, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+@pytest.fixture
+def haetae(fresh_database_url: str, tmp_path: Path) -> Haetae:
+    """The CLI on an empty database that no migration has touched."""
+    return Haetae({**_base_env(tmp_path), "DATABASE_URL": fresh_database_url})
+
+
+def _script(haetae: Haetae, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [HAETAE, *args], env=haetae.env, input=stdin, capture_output=True, text=True, timeout=60
     )
 
 
-def test_the_script_reads_stdin_answers_on_stdout_and_exits_with_its_codes(haetae):
+def test_the_script_reads_stdin_answers_on_stdout_and_exits_with_its_codes(haetae: Haetae):
+    if BACKEND == "postgresql":  # on SQLite the script's first command migrates the new file
+        haetae("db upgrade")
     created = _script(
         haetae,
-        "user",
-        "create",
-        "minji",
-        "--role",
-        "admin",
-        "--password-stdin",
-        "--json",
+        *["user", "create", "minji", "--role", "admin", "--password-stdin", "--json"],
         stdin="correct horse battery\n",
     )
     assert created.returncode == 0, created.stderr
