@@ -76,6 +76,13 @@ class _Runner(CliRunner):
             yield streams
 
 
+def _replace_environ(env: dict[str, str]) -> None:
+    # Key by key, never clear(): the suite's server threads may read the environment meanwhile.
+    for key in set(os.environ) - set(env):
+        del os.environ[key]
+    os.environ.update(env)
+
+
 @contextmanager
 def _process_state(env: dict[str, str], argv: list[str]) -> Iterator[None]:
     """os.environ exactly as `env`, sys.argv and the logging set-up, all put back afterwards.
@@ -85,14 +92,12 @@ def _process_state(env: dict[str, str], argv: list[str]) -> Iterator[None]:
     environ, old_argv = dict(os.environ), sys.argv
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
-    os.environ.clear()
-    os.environ.update(env)
+    _replace_environ(env)
     sys.argv = argv
     try:
         yield
     finally:
-        os.environ.clear()
-        os.environ.update(environ)
+        _replace_environ(environ)
         sys.argv = old_argv
         root.handlers[:], root.level = handlers, level
 

@@ -6,21 +6,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from markdown_it import MarkdownIt
 
+from haetae.cli.common import EXIT_USAGE
 from haetae.clock import clock
 from haetae.db import Database
 from tests.api.helpers import declare, error_code, move
+from tests.cli.conftest import Haetae, _base_env
 from tests.support import people
 from tests.support.server import RunningServer
 
@@ -521,33 +519,16 @@ def test_unknown_format_form_or_language_is_422_and_a_missing_postmortem_404(api
 
 
 def test_cli_exports_to_a_file_and_to_stdout(database_url, incident, tmp_path):
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("POLICY_FILE", "HAETAE_LOCALE", "API_KEY")
-    }
-    env.update(DATABASE_URL=database_url, HAETAE_DATA_DIR=str(tmp_path / "data"))
-    haetae = Path(sys.executable).parent / "haetae"
+    haetae = Haetae({**_base_env(tmp_path), "DATABASE_URL": database_url})
     target = tmp_path / "pm.md"
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(haetae), "postmortem", "export", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-
-    done = run(incident, "--format", "markdown", "--lang", "ko", "-o", str(target))
-    assert done.returncode == 0, done.stderr
+    haetae(f"postmortem export {incident} --format markdown --lang ko -o {target}")
     doc = parse_markdown(target.read_text("utf-8"))
     assert [text for level, text in doc["headings"] if level == 2] == KO_SECTIONS
-    short = run(incident, "--format", "short")
-    assert short.returncode == 0, short.stderr
-    assert parse_short(short.stdout)["Incident ID"] == incident
-    report = run(incident, "--format", "report", "--lang", "ko")
-    assert report.returncode == 0 and "## 백로그 우선순위" in report.stdout
-    html = run(incident, "--format", "html", "-o", str(tmp_path / "pm.html"))
-    assert html.returncode == 0, html.stderr
+    short = haetae(f"postmortem export {incident} --format short")
+    assert parse_short(short.out)["Incident ID"] == incident
+    report = haetae(f"postmortem export {incident} --format report --lang ko")
+    assert "## 백로그 우선순위" in report.out
+    haetae(f"postmortem export {incident} --format html -o {tmp_path / 'pm.html'}")
     assert "<style>" in (tmp_path / "pm.html").read_text("utf-8")
-    bad = run(incident, "--format", "pdf")
-    assert bad.returncode != 0
+    haetae(f"postmortem export {incident} --format pdf", expect=EXIT_USAGE)
