@@ -177,6 +177,8 @@ class Aggregates:
             for name in figures
         ]
         long = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("long")
+        if self.dialect == "postgresql":
+            return self._stats_ordered(long)
         part = (long.c.grp, long.c.fig)
         ranked = select(
             long.c.grp,
@@ -202,6 +204,32 @@ class Aggregates:
             at(9, 10),
             func.max(q.v),
         ).group_by(q.grp, q.fig)
+        return self._stat_rows(stmt)
+
+    def _stats_ordered(self, long: Any) -> dict[tuple[str, str], dict[str, Any]]:
+        """PostgreSQL's ordered-set aggregates give the same nearest rank without ranking
+        every row: percentile_disc(p) is the first value whose position is at least p * n,
+        that is position ceil(p * n)."""
+        v = long.c.v
+
+        def at(fraction: float) -> Any:
+            return func.percentile_disc(fraction).within_group(v)
+
+        stmt = select(
+            long.c.grp,
+            long.c.fig,
+            func.count(),
+            func.avg(v),
+            func.min(v),
+            at(0.25),
+            at(0.5),
+            at(0.75),
+            at(0.9),
+            func.max(v),
+        ).group_by(long.c.grp, long.c.fig)
+        return self._stat_rows(stmt)
+
+    def _stat_rows(self, stmt: Any) -> dict[tuple[str, str], dict[str, Any]]:
         out: dict[tuple[str, str], dict[str, Any]] = {}
         for row in self.session.execute(stmt):
             values = [None if v is None else float(v) for v in row[3:]]
