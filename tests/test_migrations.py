@@ -12,7 +12,7 @@ from haetae.clock import utcnow
 from haetae.db import Base, Database
 from haetae.incidents import activity, service
 from haetae.incidents.schemas import DecisionIn, IncidentDeclare
-from haetae.migrations import alembic_config, current, downgrade, upgrade_to_head
+from haetae.migrations import alembic_config, current, downgrade, upgrade, upgrade_to_head
 from haetae.timeline import service as timeline
 
 
@@ -30,6 +30,33 @@ def test_migrations_build_exactly_the_models_schema(fresh_database_url):
         diff = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert diff == []
+
+
+def _triggers(url: str) -> set[str]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            sql = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        else:
+            sql = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+        names = {row[0] for row in conn.exec_driver_sql(sql)}
+    engine.dispose()
+    return names
+
+
+def test_later_migrations_keep_the_search_index_triggers(fresh_database_url):
+    # A batch operation on SQLite rebuilds its table and drops the table's triggers: the
+    # search index (0011) would silently stop following incidents.
+    upgrade(fresh_database_url, "0011")
+    installed = _triggers(fresh_database_url)
+    assert any(name.startswith("search_incident") for name in installed)
+    upgrade_to_head(fresh_database_url)
+    assert installed <= _triggers(fresh_database_url)
+    head, _ = _head_and_previous(fresh_database_url)
+    downgrade(fresh_database_url, "0011")
+    assert installed <= _triggers(fresh_database_url)
+    upgrade_to_head(fresh_database_url)
+    assert current(fresh_database_url) == head
 
 
 def test_downgrade_one_step_and_upgrade_keeps_every_row(fresh_database_url, policy):

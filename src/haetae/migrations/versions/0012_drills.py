@@ -19,10 +19,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("incidents") as batch:
-        batch.add_column(
-            sa.Column("drill", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+    # A plain ADD COLUMN on both databases: a batch operation would rebuild the incidents
+    # table on SQLite and silently drop its triggers (the case library's search index, 0011).
+    op.add_column(
+        "incidents", sa.Column("drill", sa.Boolean(), server_default=sa.false(), nullable=False)
+    )
     op.create_table(
         "drills",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -74,5 +75,8 @@ def downgrade() -> None:
     op.drop_table("drill_counter")
     op.drop_index("ix_drills_status_scheduled", table_name="drills")
     op.drop_table("drills")
-    with op.batch_alter_table("incidents") as batch:
-        batch.drop_column("drill")
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite's own DROP COLUMN (3.35+) keeps the table, and so its triggers.
+        op.execute("ALTER TABLE incidents DROP COLUMN drill")
+    else:
+        op.drop_column("incidents", "drill")
