@@ -17,6 +17,12 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from haetae.errors import HaetaeError
 
 
+def is_number(text: str) -> bool:
+    """Whether the text is ASCII digits 0-9. str.isdigit alone also takes "³" or "١", which
+    int() then refuses: a 500 instead of a clear refusal."""
+    return text.isascii() and text.isdigit()
+
+
 def text_problem(value: str) -> str | None:
     if "\x00" in value:
         return "must not contain NUL characters"

@@ -51,6 +51,9 @@ def test_drills_are_created_validated_started_and_carry_ti_items(api: httpx.Clie
     assert chaos.json()["max_duration_seconds"] == 1800
     missing = api.get("/api/v1/drills/DR-099")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "DRILL_NOT_FOUND"
+    # "³" is a digit to str.isdigit but not to int(): still a plain 404.
+    odd = api.post("/api/v1/drills/%C2%B3/kill")
+    assert odd.status_code == 404 and odd.json()["error"]["code"] == "DRILL_NOT_FOUND"
 
     # A tabletop has no synthetic alerts: starting it declares its drill incident at once.
     started = api.post("/api/v1/drills/1/start")

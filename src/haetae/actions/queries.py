@@ -14,6 +14,7 @@ from haetae.actions.service import code
 from haetae.auth.models import User
 from haetae.errors import HaetaeError
 from haetae.incidents.models import Incident
+from haetae.inputs import is_number
 from haetae.people.models import Service, Team, TeamMember
 from haetae.policy.schema import Policy
 
@@ -123,7 +124,7 @@ def parse_cursor(value: str | None) -> int | None:
     """The cursor is the row id of the last item of the previous page."""
     if value is None or value == "":
         return None
-    if not value.isdigit() or len(value) > 9:
+    if not is_number(value) or len(value) > 9:
         raise HaetaeError("INVALID_QUERY", "cursor is not one this list gave.", field="cursor")
     return int(value)
 

@@ -15,6 +15,7 @@ from haetae.actions.models import ActionItem, ActionItemCounter
 from haetae.auth.models import User
 from haetae.errors import HaetaeError
 from haetae.incidents.models import Incident
+from haetae.inputs import is_number
 from haetae.policy.followup import COLUMNS, ClassOfService
 from haetae.policy.schema import Policy
 from haetae.postmortems.models import Postmortem
@@ -39,7 +40,7 @@ def parse_code(value: str) -> int | None:
     text = value.strip().upper()
     for series in SERIES:
         text = text.removeprefix(f"{series}-")
-    return int(text) if text.isdigit() else None
+    return int(text) if is_number(text) else None
 
 
 def next_number(session: Session, series: str = "AI") -> int:
@@ -225,7 +226,7 @@ def find_item(session: Session, ref: str) -> ActionItem:
             item = session.scalars(
                 select(ActionItem).where(ActionItem.series == series, ActionItem.number == number)
             ).first()
-    elif value.isdigit() and len(value) < 10:
+    elif is_number(value) and len(value) < 10:
         item = session.get(ActionItem, int(value))
     if item is None:
         raise HaetaeError("NOT_FOUND", f"No action item {ref}.")

@@ -17,6 +17,7 @@ from haetae.alerts.models import INTEGRATION_TYPES, Integration
 from haetae.alerts.schemas import IntegrationOut, IntegrationToken
 from haetae.db import Database
 from haetae.errors import HaetaeError
+from haetae.inputs import is_number
 
 # Where each type of sender posts, relative to Haetae's base URL.
 INGEST_PATHS = {
@@ -62,7 +63,7 @@ def integration_view(
 
 def get_integration(session: Session, name_or_id: str | int) -> Integration:
     query = select(Integration)
-    if isinstance(name_or_id, int) or str(name_or_id).isdigit():
+    if isinstance(name_or_id, int) or is_number(str(name_or_id)):
         query = query.where(Integration.id == int(name_or_id))
     else:
         query = query.where(Integration.name == name_or_id)

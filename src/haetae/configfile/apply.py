@@ -30,6 +30,7 @@ from haetae.configfile.schema import (
 from haetae.errors import HaetaeError
 from haetae.escalation import policies
 from haetae.escalation.models import EscalationPolicy
+from haetae.inputs import is_number
 from haetae.notify import channels
 from haetae.oncall import service as oncall
 from haetae.oncall.models import Schedule
@@ -411,7 +412,7 @@ def _remove(session: Session, section: str, name: str, *, now: datetime) -> None
 def _loc_of(field_path: object) -> Loc:
     if not isinstance(field_path, str) or not field_path:
         return ()
-    return tuple(int(p) if p.isdigit() else p for p in field_path.split("."))
+    return tuple(int(p) if is_number(p) else p for p in field_path.split("."))
 
 
 def apply_config(

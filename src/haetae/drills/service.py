@@ -20,6 +20,7 @@ from haetae.incidents import lifecycle, transitions
 from haetae.incidents.models import Incident
 from haetae.incidents.schemas import IncidentDeclare
 from haetae.incidents.service import declare_incident
+from haetae.inputs import is_number
 from haetae.notify import outbox
 from haetae.policy.schema import Policy
 from haetae.policy.terms import parse_duration
@@ -42,7 +43,7 @@ def code(drill: Drill) -> str:
 def parse_ref(ref: str | int) -> int | None:
     """DR-007, dr-7, 7 -> 7; anything else -> None."""
     text = str(ref).strip().upper().removeprefix(PREFIX)
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    return int(text) if is_number(text) and len(text) < 10 else None
 
 
 def next_number(session: Session) -> int:

@@ -38,6 +38,8 @@ from haetae.policy.schema import Policy
 
 F = MetricFact.__table__.c
 PAGE_KINDS = ("page", "escalation")
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def fail(message: str) -> HaetaeError:
@@ -52,6 +54,9 @@ class Aggregates:
     ) -> None:
         if end <= start:
             raise fail("'from' must be before 'to'.")
+        if start < EARLIEST or end > LATEST:
+            # Unix seconds outside these years overflow the databases' integer arithmetic.
+            raise fail("'from' and 'to' must lie between 1970-01-01 and 2100-01-01.")
         self.session = session
         self.policy = policy
         self.dialect = session.get_bind().dialect.name

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from haetae.auth.models import User
 from haetae.errors import HaetaeError
+from haetae.inputs import is_number
 from haetae.notify import outbox
 from haetae.notify.messages import template_locale
 from haetae.people.models import Team, TeamMember
@@ -108,7 +109,7 @@ def list_reports(
     if kind is not None:
         query = query.where(ReviewReport.kind == check_kind(kind))
     if cursor:
-        if not cursor.isdigit() or len(cursor) > 9:
+        if not is_number(cursor) or len(cursor) > 9:
             raise HaetaeError("INVALID_QUERY", "cursor is not one this list gave.", field="cursor")
         last = session.get(ReviewReport, int(cursor))
         if last is not None:

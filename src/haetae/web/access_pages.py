@@ -22,7 +22,7 @@ from haetae.auth.models import ROLES, ApiKey, User
 from haetae.auth.service import Principal
 from haetae.errors import HaetaeError
 from haetae.i18n import N_
-from haetae.inputs import RowId
+from haetae.inputs import RowId, is_number
 from haetae.labels import ACCOUNT_ROLES
 from haetae.web.console import (
     Console,
@@ -192,7 +192,7 @@ def create_key(posted: tuple[Console, FormData] = Depends(admin_post)) -> Respon
     if values["role"] not in ROLES:
         messages.append(console.gettext(ROLE_UNKNOWN))
     days = values["days"]
-    if days and (not days.isdigit() or not 1 <= int(days) <= DAYS_MAX):
+    if days and (not is_number(days) or not 1 <= int(days) <= DAYS_MAX):
         messages.append(console.gettext(DAYS_INVALID))
     if messages:
         return access_page(console, failure=Failure("keys", messages, values), status=422)

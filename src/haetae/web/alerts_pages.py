@@ -33,6 +33,7 @@ from haetae.alerts.queries import OPEN_STATUSES, AlertFilter, get_alert, list_al
 from haetae.errors import HaetaeError
 from haetae.i18n import N_
 from haetae.incidents.models import Incident
+from haetae.inputs import is_number
 from haetae.web.console import Console, Refused, admin_post_refusing, field, signed_in
 from haetae.web.forms import Failure
 from haetae.web.render import render
@@ -300,7 +301,7 @@ def alert_list(
         statuses = (status,)
     else:
         status = ""
-    if not integration.isdigit():
+    if not is_number(integration):
         integration = ""
     incident = incident.strip()
     where = AlertFilter(
@@ -339,7 +340,7 @@ def _raw_json(raw: Any) -> str:
 def alert_detail(alert_id: str, console: Console = Depends(signed_in)) -> Response:
     with console.read() as session:
         try:
-            if not (alert_id.isdigit() and len(alert_id) < 19):
+            if not (is_number(alert_id) and len(alert_id) < 19):
                 raise HaetaeError("NOT_FOUND", f"No alert {alert_id}.")
             found, integration = get_alert(session, int(alert_id))
         except HaetaeError as exc:

@@ -23,7 +23,7 @@ from haetae.auth import service as auth
 from haetae.auth.models import User
 from haetae.errors import HaetaeError
 from haetae.i18n import N_
-from haetae.inputs import RowId
+from haetae.inputs import RowId, is_number
 from haetae.notify import outbox
 from haetae.notify.models import Notification
 from haetae.notify.queries import NotificationRow, notification_rows
@@ -356,9 +356,9 @@ def add_rule(posted: tuple[Console, FormData] = Depends(responder_post)) -> Resp
     values = {"contact_method_id": field(form, "contact_method_id"), "delay": field(form, "delay")}
     messages = []
     method_id = values["contact_method_id"]
-    if not method_id.isdigit() or not 1 <= int(method_id) < 2**31:
+    if not is_number(method_id) or not 1 <= int(method_id) < 2**31:
         messages.append(console.gettext(METHOD_REQUIRED))
-    if not values["delay"].isdigit() or int(values["delay"]) > DELAY_MAX:
+    if not is_number(values["delay"]) or int(values["delay"]) > DELAY_MAX:
         messages.append(console.gettext(DELAY_INVALID))
     if messages:
         return _refused(console, "rules", messages, values)

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from haetae.errors import HaetaeError
+from haetae.inputs import is_number
 from haetae.postmortems import service
 from haetae.postmortems.schemas import MeasureIn, PostmortemEdit
 from haetae.web.console import Console, Refused, field, responder_post
@@ -75,7 +76,7 @@ def _edit_from(section: str, form: FormData) -> tuple[dict[str, Any], int | None
     if section == "five_whys":
         answers = [str(v).strip() for v in form.getlist("why")]
         remove = field(form, "remove")
-        if remove.isdigit() and 0 < int(remove) <= len(answers):
+        if is_number(remove) and 0 < int(remove) <= len(answers):
             del answers[int(remove) - 1]
         kept = [a for a in answers if a]
         slots = None
@@ -90,7 +91,7 @@ def _edit_from(section: str, form: FormData) -> tuple[dict[str, Any], int | None
 def _key_events(form: FormData) -> list[dict[str, Any]]:
     picks: list[dict[str, Any]] = []
     for value in form.getlist("pick"):
-        if str(value).isdigit():
+        if is_number(str(value)):
             event_id = int(str(value))
             pick: dict[str, Any] = {"event_id": event_id, "note": field(form, f"note_{event_id}")}
             if field(form, f"text_{event_id}"):

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 
 from haetae.errors import HaetaeError
 from haetae.i18n import N_
-from haetae.inputs import INT32_MAX
+from haetae.inputs import INT32_MAX, is_number
 from haetae.reviews import render as files
 from haetae.reviews import service
 from haetae.reviews.document import TITLES
@@ -22,7 +22,7 @@ NO_REPORT = N_("There is no such review report.")
 
 
 def _report_id(value: str, console: Console) -> int:
-    if not value.isdigit() or int(value) > INT32_MAX or int(value) < 1:
+    if not is_number(value) or int(value) > INT32_MAX or int(value) < 1:
         raise Refused(404, console.gettext(NO_REPORT))
     return int(value)
 

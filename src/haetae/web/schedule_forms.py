@@ -20,7 +20,7 @@ from starlette.datastructures import FormData
 
 from haetae.errors import HaetaeError
 from haetae.i18n import N_
-from haetae.inputs import RowId
+from haetae.inputs import RowId, is_number
 from haetae.oncall import handoffs as notes
 from haetae.oncall import ical
 from haetae.oncall import service as oncall
@@ -235,7 +235,7 @@ def rotation_spec(
         messages.append(console.gettext(TYPE_INVALID))
     elif v["type"] == "custom" and v["shift_unit"] not in ("hours", "days", "weeks"):
         messages.append(console.gettext(UNIT_REQUIRED))
-    length = int(v["shift_length"]) if v["shift_length"].isdigit() else 0
+    length = int(v["shift_length"]) if is_number(v["shift_length"]) else 0
     if not 1 <= length <= 1000:
         messages.append(console.gettext(LENGTH_INVALID))
     try:
