@@ -25,7 +25,11 @@ def _add(api: httpx.Client, title: str, cls: str, column: str = "backlog") -> st
 
 
 def drag(page: Page, source: Locator, target: Locator) -> None:
-    """Press, move in small steps (SortableJS watches the pointer on its way) and release."""
+    """Press, move in small steps (SortableJS watches the pointer on its way) and release.
+    Both ends must be inside the viewport, which the mouse cannot leave: the page is scrolled
+    so that the target is in view, and the viewport is made tall enough for both."""
+    page.set_viewport_size({"width": 1400, "height": 1600})
+    target.scroll_into_view_if_needed()
     start = source.bounding_box()
     end = target.bounding_box()
     assert start and end

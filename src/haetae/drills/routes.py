@@ -28,7 +28,7 @@ def list_drills(
     ctx: Context = viewer,
     status: str | None = Query(default=None, max_length=16),
     limit: int = Query(default=50, ge=1, le=service.MAX_PAGE),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=1_000_000_000),
 ) -> DrillPage:
     """Newest first."""
     if status is not None and status not in DRILL_STATUSES:
