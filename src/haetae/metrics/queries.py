@@ -58,8 +58,14 @@ TARGET_FIGURES: tuple[tuple[str, FigureName], ...] = (
     ("communicate", "communicate"),
 )
 CACHE_SECONDS = 60.0  # a backstop for what the facts' version does not see (team ownership)
-_cache: dict[tuple[Any, ...], tuple[float, Any]] = {}
+# Key -> (the minute of `now` it was built for, or None; when built; the report).
+_cache: dict[tuple[Any, ...], tuple[int | None, float, Any]] = {}
+# Key -> set when the build under way ends.
+_building: dict[tuple[Any, ...], threading.Event] = {}
 _cache_lock = threading.Lock()
+# How long a request waits for another's build before looking again (and building itself if
+# that build failed).
+BUILD_WAIT_SECONDS = 30.0
 
 
 def _stat(found: dict[str, Any] | None) -> Stat:
@@ -136,22 +142,40 @@ def _version(session: Session) -> tuple[Any, ...]:
     return tuple(session.execute(select(func.count(), func.max(F.revision))).one())
 
 
-def _cached(key: tuple[Any, ...], session: Session, build: Any) -> Any:
-    """A report is kept until the facts change (their count or newest revision) or a minute
-    passes; with the facts it was built from unchanged, the same report is right."""
+def _cached(key: tuple[Any, ...], session: Session, build: Any, minute: int | None = None) -> Any:
+    """A report is kept until the facts change (their count or newest revision), a minute
+    passes, or, for a report measured against `now`, the minute it was built in is over; with
+    the facts it was built from unchanged, the same report is right.
+
+    One request builds a given report at a time: the others asking for it meanwhile wait for
+    that build when there is nothing kept, or are answered the report kept before (at most a
+    minute or two old) while it is built again. Without this, a build slower than the gap
+    between requests had every request building it at once, each slower for the others."""
     refresh_pending(session)
     full = (*key, _version(session))
-    now = time.monotonic()
-    with _cache_lock:
-        hit = _cache.get(full)
-        if hit is not None and now - hit[0] < CACHE_SECONDS:
-            return hit[1]
-    value = build()
-    with _cache_lock:
-        if len(_cache) > 256:
-            _cache.clear()
-        _cache[full] = (now, value)
-    return value
+    while True:
+        with _cache_lock:
+            hit = _cache.get(full)
+            if hit is not None and hit[0] == minute and time.monotonic() - hit[1] < CACHE_SECONDS:
+                return hit[2]
+            building = _building.get(full)
+            if building is None:
+                mine = _building[full] = threading.Event()
+                break
+            if hit is not None:
+                return hit[2]
+        building.wait(timeout=BUILD_WAIT_SECONDS)
+    try:
+        value = build()
+        with _cache_lock:
+            if len(_cache) > 256:
+                _cache.clear()
+            _cache[full] = (minute, time.monotonic(), value)
+        return value
+    finally:
+        with _cache_lock:
+            _building.pop(full, None)
+        mine.set()
 
 
 def _policy_key(policy: Policy) -> str:
@@ -183,10 +207,11 @@ def report(
         end,
         group_by,
         locale,
-        None if now is None else int(now.timestamp()) // 60,
+        now is None,
     )
+    minute = None if now is None else int(now.timestamp()) // 60
     return _cached(
-        key, session, lambda: _report(session, policy, start, end, group_by, locale, now)
+        key, session, lambda: _report(session, policy, start, end, group_by, locale, now), minute
     )
 
 
