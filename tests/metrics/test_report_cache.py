@@ -6,8 +6,15 @@ import threading
 import time
 import uuid
 
+from sqlalchemy import delete, func, select
+
+from haetae.clock import utcnow
 from haetae.db import Database
-from haetae.metrics import queries
+from haetae.incidents import service
+from haetae.incidents.schemas import IncidentDeclare
+from haetae.metrics import facts, queries
+from haetae.metrics.facts import MetricFact
+from haetae.policy.schema import Policy
 
 
 def test_one_request_builds_a_report_while_the_others_wait_or_read_the_kept_one(
@@ -51,3 +58,40 @@ def test_one_request_builds_a_report_while_the_others_wait_or_read_the_kept_one(
     again: list[int] = []
     ask(2, again)
     assert again == [2] and len(builds) == 2
+
+
+def test_two_transactions_refreshing_one_incident_at_once_both_commit(
+    db: Database, policy: Policy
+) -> None:
+    # An alert arriving while a responder edits the incident: both transactions write its
+    # facts. With the row missing, a delete-then-insert had both insert it, and the second
+    # failed on the primary key (PostgreSQL), failing a page sender's transaction with it.
+    with db.session() as session:
+        incident = service.declare_incident(
+            session,
+            policy,
+            IncidentDeclare(title="Checkout down", severity="P2", severity_reason="test"),
+            actor="ops",
+            now=utcnow(),
+        )
+        incident_id = incident.id
+    with db.session() as session:
+        session.execute(delete(MetricFact))
+    errors: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with db.session() as other:
+                facts.refresh(other, [incident_id])
+        except BaseException as exc:
+            errors.append(exc)
+
+    with db.session() as first:
+        facts.refresh(first, [incident_id])
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(0.5)  # the second is now waiting on the first's row (PostgreSQL)
+    thread.join(10)
+    assert errors == []
+    with db.session(write=False) as session:
+        assert session.scalar(select(func.count()).select_from(MetricFact)) == 1

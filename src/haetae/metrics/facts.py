@@ -32,16 +32,15 @@ from sqlalchemy import (
     String,
     delete,
     event,
-    insert,
     select,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from haetae.alerts.models import Alert
 from haetae.clock import as_utc
 from haetae.db import Base
 from haetae.incidents.models import Incident, IncidentService, RoleAssignment, StatusUpdate
-from haetae.notify.models import Notification
 from haetae.postmortems.models import Postmortem
 
 _PENDING = "haetae_metric_facts_pending"
@@ -222,9 +221,24 @@ def _refresh_batch(session: Session | Connection, ids: list[str]) -> None:
         _compute(i, updates.get(i.id, []), roles.get(i.id, []), causes.get(i.id), revision)
         for i in incidents
     ]
-    session.execute(delete(MetricFact).where(MetricFact.incident_id.in_(ids)))
+    gone = set(ids) - {row["incident_id"] for row in rows}
+    if gone:  # deleted incidents
+        session.execute(delete(MetricFact).where(MetricFact.incident_id.in_(sorted(gone))))
     if rows:
-        session.execute(insert(MetricFact), rows)
+        # An upsert, not delete-then-insert: two transactions refreshing one incident at once
+        # (an alert arriving while a responder edits it) would otherwise both insert its row,
+        # and the second would fail on the primary key.
+        bind = session.get_bind() if isinstance(session, Session) else session
+        dialect = bind.dialect.name
+        upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(MetricFact)
+        columns = [c for c in rows[0] if c != "incident_id"]
+        session.execute(
+            upsert.on_conflict_do_update(
+                index_elements=[MetricFact.incident_id],
+                set_={c: getattr(upsert.excluded, c) for c in columns},
+            ),
+            rows,
+        )
 
 
 def refresh(session: Session | Connection, incident_ids: Iterable[str]) -> None:
@@ -255,11 +269,11 @@ def refresh_pending(session: Session) -> None:
 def _touched(obj: object) -> str | None:
     if isinstance(obj, Incident):
         return obj.id
-    # Pages, alerts and services are read by the reports from their own tables; a change to
-    # them still restamps the incident's facts, so that cached reports are built again.
-    if isinstance(
-        obj, StatusUpdate | RoleAssignment | Postmortem | Notification | Alert | IncidentService
-    ):
+    # Alerts and services are read by the reports from their own tables; a change to them
+    # still restamps the incident's facts, so that cached reports are built again. Pages are
+    # not: the transactions that send them stay as short as they were, never writing facts,
+    # and a cached report's page counts may lag by up to the cache's minute.
+    if isinstance(obj, StatusUpdate | RoleAssignment | Postmortem | Alert | IncidentService):
         return obj.incident_id
     return None
 
