@@ -3,7 +3,6 @@ board from a terminal, through the same services and readers as the API and the 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 import typer
@@ -24,6 +23,7 @@ from haetae.cli.common import (
     console,
     fail,
     now,
+    parse_date,
     policy,
     print_json,
     say,
@@ -47,15 +47,6 @@ Klass = Annotated[
 def register(app: typer.Typer) -> None:
     app.add_typer(actions_app, name="actions")
     app.command("board")(board)
-
-
-def _date(value: str | None) -> date | None:
-    if value is None or value == "":
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fail(f"'{value}' is not a date (YYYY-MM-DD)", EXIT_INVALID)
 
 
 def _check(choice: str | None, allowed: tuple[str, ...], name: str) -> None:
@@ -160,7 +151,7 @@ def add(
         description=description,
         incident_id=incident,
         owner=owner,
-        due_date=_date(due),
+        due_date=parse_date(due),
         priority=priority,
         class_of_service=class_of_service,
         tracker_url=tracker,
@@ -197,7 +188,7 @@ def edit(
         if value is not None:
             given[name] = value
     if due is not None:
-        given["due_date"] = None if due == "none" else _date(due)
+        given["due_date"] = None if due == "none" else parse_date(due)
     if tracker is not None:
         given["tracker_url"] = None if tracker == "none" else tracker
     changes = build(ItemPatch, **given).model_dump(exclude_unset=True)

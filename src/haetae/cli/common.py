@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
@@ -170,6 +170,16 @@ def build(model: type[M], **data: Any) -> M:
             message = err["msg"].removeprefix("Value error, ")
             error(f"{field + ': ' if field else ''}{message}")
         raise typer.Exit(EXIT_INVALID) from None
+
+
+def parse_date(value: str | None) -> date | None:
+    """A day as YYYY-MM-DD; None for none given; exits EXIT_INVALID for anything else."""
+    if value is None or value == "":
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"'{value}' is not a date (YYYY-MM-DD)", EXIT_INVALID)
 
 
 def parse_time(value: str, pol: Policy, *, at: datetime, ago: bool = False) -> datetime:

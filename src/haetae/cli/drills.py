@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 import yaml
 
+from haetae.actions import service as actions
 from haetae.cli.common import (
     EXIT_INVALID,
     ActorOption,
@@ -20,6 +20,7 @@ from haetae.cli.common import (
     fail,
     local_time,
     now,
+    parse_date,
     parse_time,
     policy,
     print_json,
@@ -244,10 +245,7 @@ def item_add(
     as_json: JsonFlag = False,
 ) -> None:
     """Add an improvement item (TI-NNN) to the follow-up board; prints its code."""
-    try:
-        due_date = date.fromisoformat(due) if due else None
-    except ValueError:
-        fail(f"'{due}' is not a date (YYYY-MM-DD)", EXIT_INVALID)
+    due_date = parse_date(due)
     body = build(
         DrillItemIn,
         title=title,
@@ -261,5 +259,5 @@ def item_add(
     with transaction(config) as session:
         drill = service.get_drill(session, ref)
         item = scorecard.add_item(session, pol, drill, body, by=actor(who), now=now())
-        code = f"{item.series}-{item.number:03d}"
+        code = actions.code(item)
     print_json({"code": code, "drill": ref}) if as_json else say(code)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from haetae.alerts import integrations
 from haetae.alerts.models import Integration
+from haetae.drills import service
 from haetae.drills.models import Drill
 from haetae.incidents.models import Incident
 from haetae.timeline import service as timeline
@@ -149,7 +150,7 @@ def link_declared(
     if drill is None:
         return None
     incident.drill = True
-    code = f"DR-{drill.number:03d}"
+    code = service.code(drill)
     if drill.incident_id is None:
         drill.incident_id = incident.id
         drill.updated_at = now
