@@ -37,7 +37,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from haetae.alerts.models import Alert
 from haetae.clock import as_utc
 from haetae.db import Base
 from haetae.incidents.models import Incident, IncidentService, RoleAssignment, StatusUpdate
@@ -269,11 +268,13 @@ def refresh_pending(session: Session) -> None:
 def _touched(obj: object) -> str | None:
     if isinstance(obj, Incident):
         return obj.id
-    # Alerts and services are read by the reports from their own tables; a change to them
-    # still restamps the incident's facts, so that cached reports are built again. Pages are
-    # not: the transactions that send them stay as short as they were, never writing facts,
-    # and a cached report's page counts may lag by up to the cache's minute.
-    if isinstance(obj, StatusUpdate | RoleAssignment | Postmortem | Alert | IncidentService):
+    # Services are read by the reports from their own table; a change to them still restamps
+    # the incident's facts, so that cached reports are built again. Pages and alerts are not:
+    # the transactions that send pages and ingest alerts stay as short as they were, never
+    # writing facts (on PostgreSQL a facts row lock would queue concurrent ingests to one
+    # incident), and a cached report's page counts and alert-fingerprint recurrences may lag
+    # by up to the cache's minute.
+    if isinstance(obj, StatusUpdate | RoleAssignment | Postmortem | IncidentService):
         return obj.incident_id
     return None
 
