@@ -8,8 +8,12 @@ from haetae.actions.routes import router as actions_router
 from haetae.alerts.routes import router as alerts_router
 from haetae.auth.routes import router as auth_router
 from haetae.cases.routes import router as cases_router
+from haetae.changes.routes import router as changes_router
+from haetae.checklists.routes import router as checklists_router
 from haetae.configfile.routes import router as config_router
+from haetae.contacts.routes import router as contacts_router
 from haetae.deps import Context, viewer
+from haetae.diagnostics.routes import router as diagnostics_router
 from haetae.drills.routes import router as drills_router
 from haetae.escalation.routes import router as escalation_router
 from haetae.incidents.routes import router as incidents_router
@@ -19,6 +23,8 @@ from haetae.people.routes import router as people_router
 from haetae.postmortems.export_routes import router as exports_router
 from haetae.postmortems.routes import router as postmortems_router
 from haetae.reviews.routes import router as reviews_router
+from haetae.runbooks.incident_routes import router as incident_runbooks_router
+from haetae.runbooks.routes import router as runbooks_router
 
 router = APIRouter()
 router.include_router(auth_router)
@@ -35,6 +41,12 @@ router.include_router(cases_router)
 router.include_router(metrics_router)
 router.include_router(reviews_router)
 router.include_router(drills_router)
+router.include_router(runbooks_router)
+router.include_router(incident_runbooks_router)
+router.include_router(diagnostics_router)
+router.include_router(checklists_router)
+router.include_router(contacts_router)
+router.include_router(changes_router)
 
 
 @router.get("/policy", tags=["policy"])

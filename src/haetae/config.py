@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     worker_stale_seconds: float = Field(default=15.0, alias="WORKER_STALE_SECONDS", gt=0)
     # Readiness also fails when an escalation step or a page is this late while a worker runs.
     overdue_after_seconds: float = Field(default=60.0, alias="OVERDUE_AFTER_SECONDS", gt=0)
+    # Runbooks (docs/runbooks.md): a directory of Markdown runbooks read besides the shipped
+    # ones (several: separated by the OS path separator, ':' here).
+    runbooks_dir: str = Field(default="", alias="RUNBOOKS_DIR")
+    # Diagnostics (docs/diagnostics.md): the Prometheus that `prometheus` checks ask, and how
+    # many checks one worker runs at once.
+    prometheus_url: str = Field(default="", alias="PROMETHEUS_URL")
+    diagnostics_concurrency: int = Field(default=50, alias="DIAGNOSTICS_CONCURRENCY", gt=0, le=500)
     # Test hook: a sender waits this long between claiming a message and sending it.
     engine_pause_before_send: float = Field(default=0.0, alias="HAETAE_PAUSE_BEFORE_SEND")
 

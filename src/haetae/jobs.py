@@ -37,6 +37,12 @@ class JobContext:
     timeout: float
     # Haetae's own base URL (the worker's public_url): drills post their synthetic alerts there.
     public_url: str = ""
+    # Issue 13 (see WorkerConfig): runbook directories, the policy file, Prometheus, and how
+    # many diagnostics run at once.
+    runbooks_dir: str = ""
+    policy_file: str = ""
+    prometheus_url: str = ""
+    diagnostics_concurrency: int = 50
 
     @contextmanager
     def session(self, *, write: bool = True) -> Iterator[Session]:

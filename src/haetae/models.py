@@ -4,6 +4,16 @@ from haetae.actions.models import ActionItem, ActionItemCounter
 from haetae.alerts.models import Alert, AlertGroup, Integration, RoutingRule
 from haetae.auth.models import ApiKey, User
 from haetae.cases.index import SearchDocument
+from haetae.changes.models import Change, IncidentChange
+from haetae.checklists.models import ChecklistProgress, RoleReminderSent
+from haetae.contacts.models import ExternalContact
+from haetae.diagnostics.models import (
+    AllowedTarget,
+    CertificateWarning,
+    DiagnosticRun,
+    IncidentAnalysis,
+    ServiceCheck,
+)
 from haetae.drills.models import Drill, DrillCounter
 from haetae.escalation.models import Escalation, EscalationPolicy
 from haetae.incidents.models import (
@@ -23,6 +33,7 @@ from haetae.oncall.models import HandoffNote, Override, Rotation, Schedule
 from haetae.people.models import ContactMethod, NotificationRule, Service, Team, TeamMember
 from haetae.postmortems.models import Postmortem, PostmortemReview
 from haetae.reviews.models import ReviewReport
+from haetae.runbooks.models import IncidentIntake, IncidentRunbook, RunbookStep
 from haetae.timeline.models import TimelineEvent
 from haetae.worker.models import WorkerHeartbeat
 
@@ -32,18 +43,28 @@ __all__ = [
     "ActionLink",
     "Alert",
     "AlertGroup",
+    "AllowedTarget",
     "ApiKey",
+    "CertificateWarning",
+    "Change",
+    "ChecklistProgress",
     "ConditionCheck",
     "ContactMethod",
     "Decision",
+    "DiagnosticRun",
     "Drill",
     "DrillCounter",
     "EngineLease",
     "Escalation",
     "EscalationPolicy",
+    "ExternalContact",
     "HandoffNote",
     "Incident",
+    "IncidentAnalysis",
+    "IncidentChange",
     "IncidentCounter",
+    "IncidentIntake",
+    "IncidentRunbook",
     "IncidentService",
     "IncidentTag",
     "Integration",
@@ -56,11 +77,14 @@ __all__ = [
     "PostmortemReview",
     "ReviewReport",
     "RoleAssignment",
+    "RoleReminderSent",
     "Rotation",
     "RoutingRule",
+    "RunbookStep",
     "Schedule",
     "SearchDocument",
     "Service",
+    "ServiceCheck",
     "StatusUpdate",
     "Team",
     "TeamMember",

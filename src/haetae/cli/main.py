@@ -203,15 +203,22 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "search": ("search",),
     "report": ("report",),
     "drills": ("drill",),
+    "runbooks": ("runbook",),
+    "diagnostics": ("diagnose", "checks"),
+    "checklists": ("checklist",),
+    "contacts": ("escalate", "external-contacts"),
+    "changes": ("changes",),
 }
+# Modules that add commands to another module's group, imported after it.
+JOINING_MODULES = {"postmortems": "postmortem_export", "runbooks": "runbook_work"}
 
 
 def register_modules(target: typer.Typer, modules: list[str]) -> None:
     for name in modules:
         module = importlib.import_module(f"haetae.cli.{name}")
         module.register(target)
-        if name == "postmortems":  # `haetae postmortem export` lives in its own module
-            importlib.import_module("haetae.cli.postmortem_export").register()
+        if name in JOINING_MODULES:  # `haetae postmortem export` lives in its own module
+            importlib.import_module(f"haetae.cli.{JOINING_MODULES[name]}").register()
 
 
 def _modules_for(argv: list[str]) -> list[str]:

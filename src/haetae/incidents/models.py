@@ -74,6 +74,9 @@ class Incident(Base):
     # A drill's incident (drills/): paged with the drill mark, left out of the real metrics and
     # the status page.
     drill: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The version of the affected service that was running (seed 004), as responders or the
+    # change feed name it; None when unknown.
+    affected_version: Mapped[str | None] = mapped_column(String(200), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

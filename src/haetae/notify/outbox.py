@@ -126,7 +126,7 @@ def contacts_by_user(session: Session, user_ids: Iterable[int]) -> dict[int, Con
         .where(ContactMethod.user_id.in_(ids), ContactMethod.enabled.is_(True))
         .order_by(NotificationRule.delay_minutes, ContactMethod.position, ContactMethod.id)
     ).all()
-    methods: dict[int, list[tuple[int, int | None]]] = defaultdict(list)
+    methods: dict[int | None, list[tuple[int, int | None]]] = defaultdict(list)
     kinds: dict[int, str | None] = {}
     for owner, cm, delay, kind, url in rows:
         methods[owner].append((cm, delay))

@@ -26,7 +26,11 @@ class ContactMethod(Base):
     __table_args__ = (UniqueConstraint("user_id", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(_user_fk(), index=True)
+    # A person's contact method, or (user_id None) an external contact's (contacts/).
+    user_id: Mapped[int | None] = mapped_column(_user_fk(), nullable=True, index=True)
+    external_contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("external_contacts.id", ondelete="CASCADE"), nullable=True, index=True
+    )
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(32))  # the URL's scheme: mailto, json, slack ...
     url: Mapped[str] = mapped_column(Text)

@@ -16,6 +16,7 @@ from haetae.inputs import Strict
 from haetae.policy.escalation import EscalationSection
 from haetae.policy.followup import BoardSection, PostmortemSection
 from haetae.policy.measures import DrillsSection, FigureName, MetricsSection, ReviewsSection
+from haetae.policy.response import ResponseSection
 from haetae.policy.routing import Routing, severity_problems
 from haetae.policy.terms import ID_PATTERN, Text, parse_duration
 
@@ -216,6 +217,7 @@ class Policy(Strict):
     metrics: MetricsSection = Field(default_factory=MetricsSection)
     reviews: ReviewsSection = Field(default_factory=ReviewsSection)
     drills: DrillsSection = Field(default_factory=DrillsSection)
+    response: ResponseSection = Field(default_factory=ResponseSection)
 
     @field_validator("timezone")
     @classmethod
@@ -405,6 +407,7 @@ def _followup_problems(policy: Policy, severity_ids: list[str]) -> list[tuple[Lo
         ("postmortem", "deadlines"), [d.id for d in policy.postmortem.deadlines]
     )
     problems += _duplicates(("postmortem", "sections"), [s.id for s in policy.postmortem.sections])
+    problems += _response_problems(policy, severity_ids)
     for sev in policy.metrics.targets:
         if sev not in severity_ids:
             problems.append(
@@ -415,6 +418,37 @@ def _followup_problems(policy: Policy, severity_ids: list[str]) -> list[tuple[Lo
         problems.append(
             (("drills", "default_severity"), f"'{drill_sev}' is not a severity (one of: {known})")
         )
+    return problems
+
+
+def _response_problems(policy: Policy, severity_ids: list[str]) -> list[tuple[Loc, str]]:
+    known = ", ".join(severity_ids)
+    role_ids = [r.id for r in policy.roles]
+    section = policy.response
+    problems = _duplicates(("response", "checklists"), [c.id for c in section.checklists])
+    for i, checklist in enumerate(section.checklists):
+        where: Loc = ("response", "checklists", i)
+        problems += _duplicates((*where, "items"), [item.id for item in checklist.items])
+        if checklist.role is not None and checklist.role not in role_ids:
+            problems.append(
+                (
+                    (*where, "role"),
+                    f"role '{checklist.role}' is not in roles (one of: {', '.join(role_ids)})",
+                )
+            )
+        for k, sev in enumerate(checklist.severities):
+            if sev not in severity_ids:
+                problems.append(
+                    ((*where, "severities", k), f"'{sev}' is not a severity (one of: {known})")
+                )
+    for k, sev in enumerate(section.first_analysis.severities):
+        if sev not in severity_ids:
+            problems.append(
+                (
+                    ("response", "first_analysis", "severities", k),
+                    f"'{sev}' is not a severity (one of: {known})",
+                )
+            )
     return problems
 
 

@@ -15,7 +15,15 @@ from haetae.i18n import N_
 from haetae.incidents import export, lifecycle, resolution, roles, service
 from haetae.policy.schema import ImpactLevel
 from haetae.timeline import service as timeline
-from haetae.web import paging_panel, postmortem_pages
+from haetae.web import (
+    change_panel,
+    checklist_panel,
+    diagnostics_panel,
+    page_now_panel,
+    paging_panel,
+    postmortem_pages,
+    runbook_panel,
+)
 from haetae.web.alerts_pages import incident_alerts
 from haetae.web.console import Console, Refused, signed_in
 from haetae.web.forms import Failure
@@ -35,6 +43,11 @@ PANELS = (
     "timeline",
     "alerts",
     "postmortem",
+    "runbooks",
+    "diagnostics",
+    "checklists",
+    "page_now",
+    "changes",
 )
 
 
@@ -81,6 +94,12 @@ def gather(session: Session, console: Console, incident_id: str) -> dict[str, An
         "alerts_total": alerts_total,
         **paging_panel.gather(session, incident.id),
         **postmortem_pages.incident_panel(session, console, incident.id),
+        # Issue 13's panels: each module reads what its panel shows.
+        **runbook_panel.gather(session, console, incident),
+        **diagnostics_panel.gather(session, console, incident),
+        **checklist_panel.gather(session, console, incident),
+        **page_now_panel.gather(session, console, incident),
+        **change_panel.gather(session, console, incident),
     }
 
 

@@ -14,7 +14,12 @@ from haetae.web import (
     alerts_pages,
     auth_pages,
     board_pages,
+    change_pages,
+    change_panel,
+    checklist_panel,
+    contact_pages,
     declare,
+    diagnostics_panel,
     drill_pages,
     escalation_pages,
     incident_actions,
@@ -22,12 +27,15 @@ from haetae.web import (
     incident_page,
     lists,
     oncall_pages,
+    page_now_panel,
     paging_panel,
     people_pages,
     postmortem_forms,
     postmortem_pages,
     report_pages,
     review_pages,
+    runbook_pages,
+    runbook_panel,
     schedule_forms,
     search_pages,
 )
@@ -58,6 +66,15 @@ def mount(app: FastAPI) -> None:
     app.include_router(board_pages.router)
     app.include_router(search_pages.router)
     app.include_router(report_pages.router)
+    app.include_router(runbook_pages.router)
+    app.include_router(contact_pages.router)
+    app.include_router(change_pages.router)
+    # The incident page's panels of issue 13, each with the forms it posts.
+    app.include_router(runbook_panel.router)
+    app.include_router(diagnostics_panel.router)
+    app.include_router(checklist_panel.router)
+    app.include_router(page_now_panel.router)
+    app.include_router(change_panel.router)
     app.include_router(review_pages.router)
     app.include_router(drill_pages.router)
     # The pages behind a page's ack and resolve links (/act/{token}), for signed-out people.

@@ -20,6 +20,12 @@ class WorkerConfig:
     stale_after: float = 15.0
     # Test hook: seconds each sender waits between claiming and sending (to kill it there).
     pause_before_send: float = 0.0
+    # Issue 13: runbook directories (RUNBOOKS_DIR), the policy file (its runbooks.directories
+    # are relative to it), the Prometheus checks ask, and how many checks run at once.
+    runbooks_dir: str = ""
+    policy_file: str = ""
+    prometheus_url: str = ""
+    diagnostics_concurrency: int = 50
 
 
 def config_from(settings: Settings) -> WorkerConfig:
@@ -32,4 +38,8 @@ def config_from(settings: Settings) -> WorkerConfig:
         heartbeat_every=settings.worker_heartbeat_seconds,
         stale_after=settings.worker_stale_seconds,
         pause_before_send=settings.engine_pause_before_send,
+        runbooks_dir=settings.runbooks_dir,
+        policy_file=str(settings.policy_file or ""),
+        prometheus_url=settings.prometheus_url,
+        diagnostics_concurrency=settings.diagnostics_concurrency,
     )

@@ -140,6 +140,10 @@ class Worker:
                 self.skip_locked,
                 job.timeout,
                 public_url=self.config.public_url,
+                runbooks_dir=self.config.runbooks_dir,
+                policy_file=self.config.policy_file,
+                prometheus_url=self.config.prometheus_url,
+                diagnostics_concurrency=self.config.diagnostics_concurrency,
             )
             done = self._attempt(job.name, partial(job.run, ctx))
             if done is None:

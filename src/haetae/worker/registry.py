@@ -5,6 +5,8 @@ updates, tell on-call hand-offs. A new domain's job is one more line here."""
 from __future__ import annotations
 
 from haetae.actions import jobs as action_jobs
+from haetae.checklists import jobs as checklist_jobs
+from haetae.diagnostics import jobs as diagnostic_jobs
 from haetae.drills import jobs as drill_jobs
 from haetae.escalation import jobs as escalation_jobs
 from haetae.incidents import jobs as incident_jobs
@@ -13,6 +15,7 @@ from haetae.notify import jobs as notify_jobs
 from haetae.oncall import jobs as oncall_jobs
 from haetae.postmortems import jobs as postmortem_jobs
 from haetae.reviews import jobs as review_jobs
+from haetae.runbooks import jobs as runbook_jobs
 
 
 def default_jobs() -> list[Job]:
@@ -25,4 +28,7 @@ def default_jobs() -> list[Job]:
         *action_jobs.JOBS,
         *review_jobs.JOBS,
         *drill_jobs.JOBS,
+        *runbook_jobs.JOBS,
+        *diagnostic_jobs.JOBS,
+        *checklist_jobs.JOBS,
     ]

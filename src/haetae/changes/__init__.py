@@ -1,0 +1,1 @@
+"""The change feed: deploys and configuration changes, and the ones an incident suspects."""

@@ -1,0 +1,1 @@
+"""Role checklists on incidents, and reminders about required roles left empty."""

@@ -1,0 +1,1 @@
+"""External contacts and manual escalation ("page now")."""
