@@ -8,7 +8,9 @@
 - `first_analysis`: the severities for which Haetae runs the affected services' checks on
   declaration and assembles seed 002 2.1's initial analysis report;
 - `runbooks`: whether matched runbooks attach by themselves, and extra runbook directories;
-- `changes`: how far before an incident's start the change feed is shown.
+- `changes`: how far before an incident's start the change feed is shown;
+- `certificate_watch`: seed 001 5.5's 30- and 7-day certificate warnings (a Fixed Date
+  follow-up, then an incident), and how often the watched endpoints are looked at.
 """
 
 from __future__ import annotations
@@ -90,12 +92,30 @@ class ChangesPolicy(Strict):
         return value
 
 
+class CertificateWatch(Strict):
+    """Seed 001 5.5: `followup_days` before a watched certificate lapses a Fixed Date follow-up
+    is opened, `incident_days` before an incident is declared at `incident_severity` (None: the
+    policy's third severity, or its last when it has fewer)."""
+
+    followup_days: int = Field(default=30, ge=0, le=3650)
+    incident_days: int = Field(default=7, ge=0, le=3650)
+    incident_severity: str | None = None
+    every: str = "6h"
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+
 class ResponseSection(Strict):
     checklists: list[Checklist] = Field(default_factory=list)
     role_reminder: RoleReminder = Field(default_factory=RoleReminder)
     first_analysis: FirstAnalysis = Field(default_factory=FirstAnalysis)
     runbooks: RunbooksPolicy = Field(default_factory=RunbooksPolicy)
     changes: ChangesPolicy = Field(default_factory=ChangesPolicy)
+    certificate_watch: CertificateWatch = Field(default_factory=CertificateWatch)
 
     def checklists_for(self, role: str | None, severity: str) -> list[Checklist]:
         """The checklists a role's holder sees on an incident of this severity (role None:
