@@ -269,9 +269,7 @@ def _components(
     names = dict(
         session.execute(
             select(Service.slug, Service.name).where(Service.slug.in_(incident.services))
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     checks_of: dict[str, list[dict[str, Any]]] = {slug: [] for slug in incident.services}
     service_of = dict(
@@ -279,9 +277,7 @@ def _components(
             select(ServiceCheck.id, Service.slug)
             .join(Service, Service.id == ServiceCheck.service_id)
             .where(ServiceCheck.id.in_(list(by_check)))
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     for check_id, run in by_check.items():
         slug = service_of.get(check_id)

@@ -99,9 +99,7 @@ def queue_certificate_checks(ctx: JobContext) -> int:
                 select(DiagnosticRun.check_id, func.max(DiagnosticRun.requested_at))
                 .where(watched, DiagnosticRun.check_id.in_(ids))
                 .group_by(DiagnosticRun.check_id)
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         queued = 0
         for check in checks:
