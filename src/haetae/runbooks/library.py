@@ -98,18 +98,22 @@ def parsed(loaded: Loaded) -> loader.Parsed | None:
 
 
 def files(directory: Path) -> list[Path]:
+    """The runbook files of a directory, by name (a file given for itself: just it)."""
+    if directory.is_file():
+        return [directory]
     return sorted(
         p for p in directory.glob("*.md") if p.is_file() and p.name.lower() not in SKIPPED_NAMES
     )
 
 
 def load(dirs: list[Path]) -> Library:
+    """Every runbook of the directories, in their order (a file may stand for a directory)."""
     found: dict[str, Loaded] = {}
     problems: list[PolicyProblem] = []
     notes: list[PolicyProblem] = []
     for directory in dirs:
         shipped = directory.resolve() == SHIPPED
-        if not directory.is_dir():
+        if not directory.exists():
             if not shipped:
                 problems.append(PolicyProblem(str(directory), None, "", "no such directory"))
             continue
