@@ -47,6 +47,15 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
         409,
         "The drill cannot do that in its current status (scheduled, running, ended, canceled).",
     ),
+    "RUNBOOK_NOT_FOUND": (404, "No runbook has that id (in the library, or on the incident)."),
+    "RUNBOOK_STEP_NOT_FOUND": (404, "The runbook has no step with that id."),
+    "RUNBOOK_ALREADY_ATTACHED": (409, "That runbook is already attached to the incident."),
+    "INCIDENT_NOT_OPEN": (
+        409,
+        "The incident is closed or canceled; its runbooks no longer change.",
+    ),
+    "RUNBOOK_STEP_HAS_NO_CHECK": (422, "The runbook step has no check to run."),
+    "CHECK_NOT_FOUND": (422, "No configured check has that id."),
     "RATE_LIMITED": (429, "Too many requests; retry after the Retry-After header's seconds."),
     "INTERNAL_ERROR": (
         500,

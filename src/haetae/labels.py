@@ -58,6 +58,10 @@ EVENT_LABELS = {
     "action_item_moved": N_("Action item moved"),
     "postmortem_overdue": N_("Post-mortem overdue"),
     "action_item_overdue": N_("Action item overdue"),
+    "runbook_attached": N_("Runbook attached"),
+    "runbook_detached": N_("Runbook detached"),
+    "runbook_step": N_("Runbook step"),
+    "runbook_accuracy": N_("Runbook accuracy"),
 }
 DECISION_KINDS = {"technical": N_("Technical"), "operational": N_("Operational")}
 ACCOUNT_ROLES = {"viewer": N_("Viewer"), "responder": N_("Responder"), "admin": N_("Admin")}

@@ -121,6 +121,8 @@ class JudgedRow(BaseModel):
     value: str | None
     suggested: str | None = None
     note: str = ""
+    # What Haetae saw, beside the judgement: each attached runbook's accuracy and step counts.
+    evidence: list[str] = Field(default_factory=list)
 
 
 class ScorecardOut(BaseModel):

@@ -25,6 +25,7 @@ from haetae.drills.schemas import (
 from haetae.drills.service import code
 from haetae.incidents.models import Incident, StatusUpdate
 from haetae.policy.schema import Policy
+from haetae.runbooks import queries as runbooks
 
 # (row, English, Korean): seed 001 8.3's words.
 TIMED = (
@@ -91,6 +92,19 @@ def _suggest_communication(
     return "adequate" if first - incident.detected_at <= target else "lacking"
 
 
+def _runbook_evidence(session: Session, incident: Incident | None) -> tuple[str | None, list[str]]:
+    """The runbook row's suggestion from the accuracy recorded on the drill's incident
+    (accurate when every judged runbook worked, else partly wrong), and one line per runbook."""
+    if incident is None:
+        return None, []
+    attached = runbooks.incident_runbooks(session, incident.id)
+    judged = [r.accuracy for r in attached if r.accuracy]
+    suggested = None
+    if judged:
+        suggested = "accurate" if all(a == "worked" for a in judged) else "partly_wrong"
+    return suggested, [runbooks.summary_line(r) for r in attached]
+
+
 def drill_items(session: Session, drill: Drill) -> list[DrillItemOut]:
     rows = session.scalars(
         select(ActionItem).where(ActionItem.drill_id == drill.id).order_by(ActionItem.number)
@@ -135,6 +149,7 @@ def build(session: Session, policy: Policy, drill: Drill) -> ScorecardOut:
             )
         )
     card = drill.scorecard or {}
+    runbook_suggested, runbook_evidence = _runbook_evidence(session, incident)
     judged = [
         JudgedRow(
             row="communication",
@@ -149,7 +164,9 @@ def build(session: Session, policy: Policy, drill: Drill) -> ScorecardOut:
             label=JUDGED[1][1],
             label_ko=JUDGED[1][2],
             value=card.get("runbook"),
+            suggested=runbook_suggested,
             note=card.get("runbook_note") or "",
+            evidence=runbook_evidence,
         ),
     ]
     return ScorecardOut(
@@ -232,6 +249,8 @@ def markdown(card: ScorecardOut) -> str:
         word = VALUE_WORDS.get(judged.value or "")
         value = f"{word[1]} ({word[0]})" if word else "—"
         lines.append(f"| {judged.label_ko} ({judged.label}) | — | {value} | — |")
+    evidence = [f"- {j.label_ko} ({j.label}): {line}" for j in card.judged for line in j.evidence]
+    lines += ["", *evidence] if evidence else []
     lines += [
         "",
         "## 참여자 (Participants)",

@@ -14,6 +14,7 @@ from haetae.policy.terms import localized
 from haetae.postmortems import deadlines
 from haetae.postmortems.models import Postmortem
 from haetae.postmortems.queries import IC_ROLE, last_holder
+from haetae.runbooks import queries as runbooks
 from haetae.timeline.models import TimelineEvent
 
 # The timeline kinds a post-mortem's story is told with; the rest of the timeline (notes,
@@ -29,6 +30,8 @@ KEY_KINDS = (
     "decision",
     "alerts_attached",
     "escalation_step",
+    "runbook_attached",
+    "runbook_accuracy",
 )
 
 
@@ -92,6 +95,22 @@ def impact_text(policy: Policy, incident: Incident) -> str:
     return "\n".join(lines)
 
 
+def runbook_lessons(session: Session, incident_id: str) -> tuple[list[str], list[str]]:
+    """What went well and what went wrong, as far as the runbooks' recorded accuracy says
+    (seed 001 8.3): a runbook that worked, and one that partly worked or failed."""
+    well: list[str] = []
+    wrong: list[str] = []
+    for attached in runbooks.incident_runbooks(session, incident_id):
+        if attached.accuracy is None:
+            continue
+        title = localized(attached.title, "en")
+        line = f"Runbook {title}: {runbooks.summary_line(attached)}"
+        if attached.accuracy_note:
+            line += f" ({attached.accuracy_note})"
+        (well if attached.accuracy == "worked" else wrong).append(line)
+    return well, wrong
+
+
 def clock_start(incident: Incident, now: datetime) -> datetime:
     """Deadlines count from the resolution, or from now when the incident is not resolved yet
     (service.start_if_required moves them to the resolution when it comes)."""
@@ -118,6 +137,7 @@ def draft(
     if incident.resolution_summary:
         summary = (summary + "\n\n" if summary else "") + incident.resolution_summary
     start = clock_start(incident, now)
+    went_well, went_wrong = runbook_lessons(session, incident.id)
     pm = Postmortem(
         incident_id=incident.id,
         status="draft",
@@ -133,8 +153,8 @@ def draft(
         whys=[],
         root_cause="",
         contributing_factors=[],
-        went_well=[],
-        went_wrong=[],
+        went_well=went_well,
+        went_wrong=went_wrong,
         lucky=[],
         lessons="",
         custom={},

@@ -34,6 +34,7 @@ from haetae.web import (
     postmortem_pages,
     report_pages,
     review_pages,
+    runbook_forms,
     runbook_pages,
     runbook_panel,
     schedule_forms,
@@ -71,6 +72,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(change_pages.router)
     # The incident page's panels of issue 13, each with the forms it posts.
     app.include_router(runbook_panel.router)
+    app.include_router(runbook_forms.router)
     app.include_router(diagnostics_panel.router)
     app.include_router(checklist_panel.router)
     app.include_router(page_now_panel.router)
