@@ -2,6 +2,26 @@
 
 from __future__ import annotations
 
-from haetae.jobs import Job
+from datetime import timedelta
 
-JOBS: list[Job] = []
+from haetae.diagnostics import runner
+from haetae.jobs import Job, JobContext
+
+
+def run_diagnostics(ctx: JobContext) -> int:
+    """Probe the queued runs concurrently; each transaction is bounded by the job's timeout,
+    the probes by their own timeouts (outside any transaction)."""
+    return runner.run_batch(
+        ctx.session,
+        now=ctx.now,
+        prometheus_url=ctx.prometheus_url,
+        concurrency=ctx.diagnostics_concurrency,
+        skip_locked=ctx.skip_locked,
+        claim_for=runner.CLAIM_FOR_SECONDS,
+    )
+
+
+# apart: a check that hangs to its timeout (up to a minute) must never delay a due page.
+JOBS: list[Job] = [
+    Job("diagnostics", run_diagnostics, every=timedelta(seconds=1), apart=True, timeout=10.0)
+]
