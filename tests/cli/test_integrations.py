@@ -117,7 +117,10 @@ def test_human_output_shows_the_token_once_and_lists_only_its_prefix(haetae):
 
 def test_refusals_exit_with_their_codes(haetae):
     bad = haetae("integrations create --type nagios --name n", expect=EXIT_INVALID)
-    assert "type: Input should be 'alertmanager', 'grafana', 'pagerduty' or 'generic'" in bad.err
+    assert (
+        "type: Input should be 'alertmanager', 'grafana', 'pagerduty', 'generic' or 'changes'"
+        in bad.err
+    )
     assert not bad.out
     haetae("integrations create --type generic --name '  '", expect=EXIT_INVALID)
     haetae(f"integrations create --type generic --name {'x' * 101}", expect=EXIT_INVALID)

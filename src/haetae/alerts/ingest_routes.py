@@ -75,6 +75,11 @@ async def _sender(request: Request, token: str | None) -> Sender:
             if token is None
             else "The token is not a live integration's token.",
         )
+    if sender.type == "changes":
+        raise HaetaeError(
+            "WRONG_INTEGRATION_TYPE",
+            f"{sender.name} is a change feed integration: post changes to /api/v1/changes.",
+        )
     return sender
 
 

@@ -25,6 +25,7 @@ INGEST_PATHS = {
     "grafana": "/ingest/grafana",
     "pagerduty": "/v2/enqueue",
     "generic": "/ingest/generic",
+    "changes": "/api/v1/changes",
 }
 
 

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from haetae.db import Base, UTCDateTime
 
-INTEGRATION_TYPES = ("alertmanager", "grafana", "pagerduty", "generic")
+# `changes`: a CI/CD sender of the change feed (changes/), refused on the alert paths.
+INTEGRATION_TYPES = ("alertmanager", "grafana", "pagerduty", "generic", "changes")
 ALERT_STATUSES = ("firing", "acknowledged", "resolved")
 
 

@@ -12,7 +12,7 @@ from haetae.db import Base
 from haetae.inputs import Input
 from haetae.policy.routing import Rule
 
-IntegrationType = Literal["alertmanager", "grafana", "pagerduty", "generic"]
+IntegrationType = Literal["alertmanager", "grafana", "pagerduty", "generic", "changes"]
 ALERTS_MAX_PAGE = 500  # GET /api/v1/alerts and `haetae alerts list`
 
 

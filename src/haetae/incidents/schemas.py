@@ -83,9 +83,16 @@ class IncidentPatch(Input):
     severity: SeverityId | None = None
     severity_reason: Reason | None = None
     complexity: Complexity | None = None
+    # Seed 004: the version that was running; null or "" clears it (the change feed offers one).
+    affected_version: Annotated[str, StringConstraints(max_length=200)] | None = None
     severity_from_matrix: bool = Field(
         default=False, description="drop an explicit severity and take the matrix's again"
     )
+
+    @field_validator("affected_version")
+    @classmethod
+    def _blank_version_is_none(cls, value: str | None) -> str | None:
+        return value or None
 
     @model_validator(mode="after")
     def _reason_with_explicit_severity(self) -> IncidentPatch:
@@ -200,6 +207,7 @@ class IncidentOut(_Out):
     # A drill's incident (docs/drills.md): marked [DRILL], kept out of the real metrics and the
     # status page, which filter on this flag.
     drill: bool = False
+    affected_version: str | None = None
     updated_at: datetime
 
 

@@ -40,6 +40,7 @@ FIELD_LABELS = {
     "reason": N_("Reason"),
     "kind": N_("Kind"),
     "assignee": N_("Assignee"),
+    "affected_version": N_("Affected version"),
 }
 # Refusals a person can act on get their own words; the rest show the service's message.
 CODE_MESSAGES = {
