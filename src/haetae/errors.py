@@ -56,6 +56,10 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     ),
     "RUNBOOK_STEP_HAS_NO_CHECK": (422, "The runbook step has no check to run."),
     "CHECK_NOT_FOUND": (422, "No configured check has that id."),
+    "TARGET_NOT_ALLOWED": (
+        422,
+        "The check's target is not on the diagnostics allow-list an admin configures.",
+    ),
     "RATE_LIMITED": (429, "Too many requests; retry after the Retry-After header's seconds."),
     "INTERNAL_ERROR": (
         500,

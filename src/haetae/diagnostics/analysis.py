@@ -248,9 +248,13 @@ def _finding(run: DiagnosticRun) -> dict[str, Any]:
 
 
 def _state(statuses: list[str]) -> str:
-    """A component's state from its checks' statuses."""
+    """A component's state from its checks' statuses; a refused check (off the allow-list)
+    ran nowhere and says nothing."""
     if not statuses:
         return "unchecked"
+    statuses = [s for s in statuses if s != "refused"]
+    if not statuses:
+        return "unknown"
     failing = [s for s in statuses if s in FAILING]
     if failing and len(failing) == len(statuses):
         return "down"
@@ -258,7 +262,7 @@ def _state(statuses: list[str]) -> str:
         return "degraded"
     if all(s == "ok" for s in statuses):
         return "healthy"
-    return "unknown"  # refused or no answer
+    return "unknown"  # some gave no answer
 
 
 def _components(
@@ -315,7 +319,7 @@ def _assessment(
         assessment = "outage"
     elif counts["failing"] or counts["warning"]:
         assessment = "degraded"
-    elif counts["ok"] and counts["ok"] == counts["total"]:
+    elif counts["ok"] and counts["ok"] == counts["total"] - counts["refused"]:
         assessment = "healthy"
     else:
         assessment = "inconclusive"

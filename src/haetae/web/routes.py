@@ -19,6 +19,7 @@ from haetae.web import (
     checklist_panel,
     contact_pages,
     declare,
+    diagnostics_forms,
     diagnostics_panel,
     drill_pages,
     escalation_pages,
@@ -74,6 +75,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(runbook_panel.router)
     app.include_router(runbook_forms.router)
     app.include_router(diagnostics_panel.router)
+    app.include_router(diagnostics_forms.router)
     app.include_router(checklist_panel.router)
     app.include_router(page_now_panel.router)
     app.include_router(change_panel.router)
