@@ -62,6 +62,8 @@ EVENT_LABELS = {
     "runbook_detached": N_("Runbook detached"),
     "runbook_step": N_("Runbook step"),
     "runbook_accuracy": N_("Runbook accuracy"),
+    "analysis_started": N_("First analysis started"),
+    "analysis_completed": N_("First analysis report"),
 }
 DECISION_KINDS = {"technical": N_("Technical"), "operational": N_("Operational")}
 ACCOUNT_ROLES = {"viewer": N_("Viewer"), "responder": N_("Responder"), "admin": N_("Admin")}
