@@ -9,6 +9,11 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "INVALID_JSON": (400, "The request body is not valid JSON."),
     "UNAUTHORIZED": (401, "Missing or invalid credentials."),
     "FORBIDDEN": (403, "Your role does not allow this."),
+    "WRONG_INTEGRATION_TYPE": (
+        403,
+        "The integration's token is for another kind of sender: a `changes` integration posts "
+        "to /api/v1/changes only, an alert integration to the ingest paths only.",
+    ),
     "NOT_FOUND": (404, "No such resource."),
     "METHOD_NOT_ALLOWED": (405, "Method not allowed."),
     "INVALID_TRANSITION": (409, "The incident cannot move to that status from its current one."),
@@ -56,6 +61,20 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     ),
     "RUNBOOK_STEP_HAS_NO_CHECK": (422, "The runbook step has no check to run."),
     "CHECK_NOT_FOUND": (422, "No configured check has that id."),
+    "ESCALATION_TARGET_NOT_FOUND": (
+        404,
+        "No user, team, schedule or external contact has that name (details.field says which).",
+    ),
+    "ESCALATION_TARGET_UNREACHABLE": (
+        422,
+        "The escalation target has nobody to page now, or no enabled contact method.",
+    ),
+    "ESCALATION_INCIDENT_CLOSED": (409, "The incident is resolved, closed or canceled."),
+    "UNKNOWN_CHECKLIST": (
+        404,
+        "The policy has no checklist with that id for the incident's severity.",
+    ),
+    "UNKNOWN_CHECKLIST_ITEM": (404, "The checklist has no item with that id."),
     "TARGET_NOT_ALLOWED": (
         422,
         "The check's target is not on the diagnostics allow-list an admin configures.",
