@@ -33,6 +33,11 @@ KINDS = (
     "action_item_due",
     # A weekly or monthly review (reviews/jobs.py): its data holds the report's Markdown.
     "review_report",
+    # A manual escalation ("page now", contacts/service.py): a plain page, and seed 000's
+    # external support and business escalation messages; data holds who asked and the note.
+    "manual_page",
+    "external_support",
+    "business",
 )
 # The start of every message about a drill incident (subject, and so the short form too).
 DRILL_MARK = {"en": "[DRILL]", "ko": "[훈련]"}
