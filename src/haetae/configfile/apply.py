@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from haetae.alerts import integrations as integration_service
@@ -23,10 +23,16 @@ from haetae.configfile.schema import (
     SECTIONS,
     ConfigError,
     ConfigProblem,
+    ExternalContactSpec,
     LoadedConfig,
     Loc,
     UserSpec,
+    item_loc,
 )
+from haetae.contacts import queries as contact_queries
+from haetae.contacts import service as contacts
+from haetae.diagnostics.models import AllowedTarget, ServiceCheck
+from haetae.diagnostics.schemas import CheckDefinition
 from haetae.errors import HaetaeError
 from haetae.escalation import policies
 from haetae.escalation.models import EscalationPolicy
@@ -36,7 +42,7 @@ from haetae.oncall import service as oncall
 from haetae.oncall.models import Schedule
 from haetae.people import service as people
 from haetae.people import teams
-from haetae.people.models import Team
+from haetae.people.models import Service, Team
 from haetae.policy.routing import severity_problems
 from haetae.policy.schema import Policy
 
@@ -48,6 +54,9 @@ KINDS = {
     "services": "service",
     "integrations": "integration",
     "routing_rules": "routing_rule",
+    "external_contacts": "external_contact",
+    "checks": "check",
+    "diagnostics": "allowed_target",
 }
 SIGNS = {"create": "+", "update": "~", "unchanged": "=", "remove": "-"}
 # What --prune does to something the file no longer names, when it is not a deletion:
@@ -105,10 +114,14 @@ class ApplyResult:
 
 
 def _names(loaded: LoadedConfig, section: str) -> list[str]:
-    return [_name_of(section, item) for item in getattr(loaded.config, section)]
+    return [_name_of(section, item) for item in loaded.config.items(section)]
 
 
 def _name_of(section: str, item: Any) -> str:
+    if section == "diagnostics":
+        return str(item)  # an allow-list pattern
+    if section == "external_contacts":
+        return str(item.slug)
     if section == "users":
         return str(item.username)
     if section == "integrations":
@@ -123,6 +136,8 @@ def _name_field(section: str) -> Loc:
         "users": ("username",),
         "integrations": ("name",),
         "routing_rules": ("rule", "name"),
+        "external_contacts": ("slug",),
+        "diagnostics": (),
     }.get(section, ("id",))
 
 
@@ -135,6 +150,7 @@ def _existing(session: Session, section: str) -> set[str]:
         "teams": Team.slug,
         "schedules": Schedule.slug,
         "escalation_policies": EscalationPolicy.slug,
+        "services": Service.slug,
     }[section]
     return set(session.scalars(select(column)))
 
@@ -155,12 +171,12 @@ def reference_problems(
             if name in seen:
                 problems.append(
                     loaded.problem(
-                        (section, i, *_name_field(section)),
+                        (*item_loc(section, i), *_name_field(section)),
                         f"'{name}' is defined twice in {section}",
                     )
                 )
             seen.add(name)
-        if section in ("users", "teams", "schedules", "escalation_policies"):
+        if section in ("users", "teams", "schedules", "escalation_policies", "services"):
             from_db = set() if prune and section in config.sections else _existing(session, section)
             known[section] = seen | from_db
     known["escalation_policies"] |= {p.id for p in policy.escalation.policies}
@@ -212,6 +228,8 @@ def reference_problems(
                     slug,
                     "escalation policy",
                 )
+    for i, check in enumerate(config.checks):
+        need(("checks", i, "service"), "services", check.service, "service")
     for i, routing in enumerate(config.routing_rules):
         for where, message in severity_problems(routing.rule, severity_ids, category_ids):
             problems.append(loaded.problem(("routing_rules", i, "rule", *where), message))
@@ -238,7 +256,23 @@ def desired_state(loaded: LoadedConfig) -> export.State:
         state["integrations"][integration.name] = integration.model_dump(mode="json")
     for rule in config.routing_rules:
         state["routing_rules"][rule.rule.name] = _rule_form(rule)
+    for contact in config.external_contacts:
+        state["external_contacts"][contact.slug] = _external_contact_form(contact)
+    for check in config.checks:
+        state["checks"][check.id] = export.check_form(check)
+    for pattern in config.diagnostics.allow:
+        state["diagnostics"][pattern] = {"pattern": pattern}
     return state
+
+
+def _external_contact_form(spec: ExternalContactSpec) -> dict[str, Any]:
+    form = spec.model_dump(mode="json", exclude={"contact_methods"})
+    if spec.contact_methods is not None:
+        form["contact_methods"] = [
+            {**c.model_dump(mode="json"), "kind": channels.marked_kind(c.kind or "", c.url)}
+            for c in spec.contact_methods
+        ]
+    return form
 
 
 def _user_form(user: UserSpec) -> dict[str, Any]:
@@ -389,8 +423,65 @@ def _write_integration(
     session.flush()
 
 
+def _write_external_contact(session: Session, spec: ExternalContactSpec, *, now: datetime) -> None:
+    methods = (
+        [contacts.MethodSpec(c.name, c.url, c.enabled, c.kind) for c in spec.contact_methods]
+        if spec.contact_methods is not None
+        else None
+    )
+    contacts.put_contact(
+        session,
+        slug=spec.slug,
+        name=spec.name,
+        kind=spec.kind,
+        support_plan=spec.support_plan,
+        sla_tier=spec.sla_tier,
+        notes=spec.notes,
+        enabled=spec.enabled,
+        language=spec.language,
+        methods=methods,
+        now=now,
+    )
+
+
+def _write_check(session: Session, spec: CheckDefinition, *, now: datetime) -> None:
+    service_id = teams.get_service(session, spec.service).id if spec.service else None
+    row = session.scalars(select(ServiceCheck).where(ServiceCheck.slug == spec.id)).first()
+    if row is None:
+        row = ServiceCheck(slug=spec.id, created_at=now, updated_at=now)
+        session.add(row)
+    values = {
+        "name": spec.name,
+        "service_id": service_id,
+        "kind": spec.check.kind,
+        "spec": spec.check.model_dump(mode="json"),
+        "timeout_seconds": spec.check.timeout_seconds,
+        "watch": spec.watch,
+        "enabled": spec.enabled,
+    }
+    changed = {k: v for k, v in values.items() if getattr(row, k, None) != v}
+    for key, value in changed.items():
+        setattr(row, key, value)
+    if changed:
+        row.updated_at = now
+    session.flush()
+
+
+def _write_allowed(session: Session, pattern: str, *, now: datetime) -> None:
+    session.add(AllowedTarget(pattern=pattern, note="", created_at=now))
+    session.flush()
+
+
 def _remove(session: Session, section: str, name: str, *, now: datetime) -> None:
-    if section == "users":
+    if section == "external_contacts":
+        found = contact_queries.find_contact(session, name)
+        if found is not None:
+            contacts.delete_contact(session, found)
+    elif section == "checks":
+        session.execute(delete(ServiceCheck).where(ServiceCheck.slug == name))
+    elif section == "diagnostics":
+        session.execute(delete(AllowedTarget).where(AllowedTarget.pattern == name))
+    elif section == "users":
         auth.set_active(people.get_user(session, name), False)
     elif section == "teams":
         teams.delete_team(session, teams.get_team(session, name))
@@ -445,6 +536,9 @@ def apply_config(
             session, spec, actor=actor, now=now, tokens=result.tokens
         ),
         "routing_rules": lambda spec: routing_rules.put_rule(session, spec, actor=actor, now=now),
+        "external_contacts": lambda spec: _write_external_contact(session, spec, now=now),
+        "checks": lambda spec: _write_check(session, spec, now=now),
+        "diagnostics": lambda pattern: _write_allowed(session, pattern, now=now),
     }
     removals = [c for c in changes if c.action == "remove"]
     # Removals first, last section first, so that nothing left names what goes.
@@ -453,10 +547,13 @@ def apply_config(
     for change in changes:
         if change.action not in ("create", "update") or change.index is None:
             continue
-        spec = getattr(config, change.section)[change.index]
+        spec = config.items(change.section)[change.index]
         try:
             writers[change.section](spec)
         except HaetaeError as exc:
-            where = (change.section, change.index, *_loc_of(exc.details.get("field")))
+            where = (
+                *item_loc(change.section, change.index),
+                *_loc_of(exc.details.get("field")),
+            )
             raise ConfigError([loaded.problem(where, exc.message)]) from None
     return result

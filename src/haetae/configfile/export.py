@@ -16,6 +16,10 @@ from sqlalchemy.orm import Session
 from haetae.alerts.models import Integration, RoutingRule
 from haetae.auth.models import User
 from haetae.configfile.schema import SECTIONS
+from haetae.contacts import queries as contacts
+from haetae.contacts.models import ExternalContact
+from haetae.diagnostics.models import AllowedTarget, ServiceCheck
+from haetae.diagnostics.schemas import CheckDefinition
 from haetae.escalation import policies
 from haetae.escalation.models import EscalationPolicy
 from haetae.notify import channels
@@ -24,6 +28,7 @@ from haetae.oncall.models import Schedule
 from haetae.oncall.schemas import ScheduleSpec
 from haetae.people import service as people
 from haetae.people import teams
+from haetae.people.models import ContactMethod, Service
 from haetae.people.schemas import ServiceSpec, TeamSpec
 from haetae.policy.escalation import EscalationPolicySpec
 
@@ -108,6 +113,67 @@ def routing_rule_form(row: RoutingRule) -> dict[str, Any]:
     return {"rule": row.definition, "position": row.position, "enabled": row.enabled}
 
 
+def external_contact_form(contact: ExternalContact, methods: list[ContactMethod]) -> dict[str, Any]:
+    return {
+        "slug": contact.slug,
+        "name": contact.name,
+        "kind": contact.kind,
+        "support_plan": contact.support_plan,
+        "sla_tier": contact.sla_tier,
+        "notes": contact.notes,
+        "language": contact.language,
+        "enabled": contact.enabled,
+        "contact_methods": [
+            {
+                "name": m.name,
+                "url": m.url,
+                "enabled": m.enabled,
+                "kind": channels.marked_kind(m.kind, m.url),
+            }
+            for m in methods
+        ],
+    }
+
+
+def check_form(spec: CheckDefinition) -> dict[str, Any]:
+    return spec.model_dump(mode="json")
+
+
+def check_spec_of(row: ServiceCheck, service: str | None) -> CheckDefinition:
+    return CheckDefinition.model_validate(
+        {
+            "id": row.slug,
+            "name": row.name,
+            "service": service,
+            "watch": row.watch,
+            "enabled": row.enabled,
+            "check": row.spec,
+        }
+    )
+
+
+def _response_tools_state(session: Session, sections: tuple[str, ...] | list[str]) -> State:
+    """Issue 13's sections: external contacts, checks and the diagnostics allow-list."""
+    state: State = {}
+    if "external_contacts" in sections:
+        found = contacts.list_contacts(session)
+        methods = contacts.methods_of(session, [c.id for c in found])
+        state["external_contacts"] = {
+            c.slug: external_contact_form(c, methods.get(c.id, [])) for c in found
+        }
+    if "checks" in sections:
+        rows = session.execute(
+            select(ServiceCheck, Service.slug)
+            .outerjoin(Service, Service.id == ServiceCheck.service_id)
+            .order_by(ServiceCheck.slug)
+        ).all()
+        state["checks"] = {row.slug: check_form(check_spec_of(row, svc)) for row, svc in rows}
+    if "diagnostics" in sections:
+        patterns = session.scalars(select(AllowedTarget.pattern).order_by(AllowedTarget.id))
+        state["diagnostics"] = {p: {"pattern": p} for p in patterns}
+    return state
+
+
 def current_state(session: Session, sections: tuple[str, ...] | list[str] = SECTIONS) -> State:
     state: State = {}
     if "users" in sections:
@@ -134,6 +200,7 @@ def current_state(session: Session, sections: tuple[str, ...] | list[str] = SECT
     if "routing_rules" in sections:
         rows_r = session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id))
         state["routing_rules"] = {r.name: routing_rule_form(r) for r in rows_r}
+    state.update(_response_tools_state(session, sections))
     return state
 
 
@@ -186,6 +253,14 @@ _CONTACT_DEFAULTS = {"enabled": True, "kind": None}
 _TEAM_DEFAULTS = {"description": ""}
 _SERVICE_DEFAULTS = {"description": ""}
 _INTEGRATION_DEFAULTS = {"enabled": True}
+_EXTERNAL_DEFAULTS = {
+    "kind": "vendor",
+    "support_plan": "",
+    "sla_tier": "",
+    "notes": "",
+    "language": "en",
+    "enabled": True,
+}
 
 
 def export_document(state: State) -> dict[str, Any]:
@@ -211,7 +286,30 @@ def export_document(state: State) -> dict[str, Any]:
         _tidy(i, _INTEGRATION_DEFAULTS) for i in state.get("integrations", {}).values()
     ]
     document["routing_rules"] = list(state.get("routing_rules", {}).values())
+    externals = []
+    for item in state.get("external_contacts", {}).values():
+        contact = _tidy(
+            {k: v for k, v in item.items() if k != "contact_methods"}, _EXTERNAL_DEFAULTS
+        )
+        # Always written, so that applying the export reproduces them exactly.
+        contact["contact_methods"] = [_tidy(c, _CONTACT_DEFAULTS) for c in item["contact_methods"]]
+        externals.append(contact)
+    document["external_contacts"] = externals
+    document["checks"] = [_tidy_check(c) for c in state.get("checks", {}).values()]
+    document["diagnostics"] = {"allow": list(state.get("diagnostics", {}))}
     return document
+
+
+def _tidy_check(item: dict[str, Any]) -> dict[str, Any]:
+    spec = CheckDefinition.model_validate(item)
+    data = spec.model_dump(mode="json", exclude_defaults=True)
+    # The check's kind is its discriminator: always written, as are id and name.
+    data["check"] = {"kind": spec.check.kind, **data.get("check", {})}
+    return {
+        "id": spec.id,
+        "name": spec.name,
+        **{k: v for k, v in data.items() if k not in ("id", "name")},
+    }
 
 
 def _flow_short_lists(node: Any) -> Any:

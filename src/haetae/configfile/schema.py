@@ -3,10 +3,20 @@ every error named by file, line and field."""
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -19,6 +29,8 @@ from ruamel.yaml.events import (
 )
 
 from haetae.alerts.schemas import IntegrationType, RoutingRuleIn
+from haetae.contacts.models import CONTACT_KINDS
+from haetae.diagnostics.schemas import CheckDefinition
 from haetae.inputs import Strict, check_text
 from haetae.notify import delivery
 from haetae.oncall.schemas import ScheduleSpec, check_zone
@@ -36,6 +48,10 @@ SECTIONS = (
     "services",
     "integrations",
     "routing_rules",
+    # Issue 13: after services, which checks name.
+    "external_contacts",
+    "checks",
+    "diagnostics",
 )
 
 Loc = tuple[str | int, ...]
@@ -154,6 +170,91 @@ class IntegrationSpec(_Strict):
     enabled: bool = True
 
 
+class ExternalContactSpec(_Strict):
+    """A vendor, cloud or database support desk, CDN/WAF or partner (seed 001 7.3). Without
+    `contact_methods` the ones it has are left alone; with them, they are exactly these."""
+
+    slug: str = Field(pattern=ID_PATTERN, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal[CONTACT_KINDS] = "vendor"  # type: ignore[valid-type]
+    support_plan: str = Field(default="", max_length=200)
+    sla_tier: str = Field(default="", max_length=100)
+    notes: str = Field(default="", max_length=4000)
+    # The language pages to it are written in.
+    language: Literal["en", "ko"] = "en"
+    enabled: bool = True
+    contact_methods: list[ContactSpec] | None = None
+
+    @model_validator(mode="after")
+    def _unique_methods(self) -> ExternalContactSpec:
+        names = [c.name for c in self.contact_methods or []]
+        if len(set(names)) != len(names):
+            raise ValueError("two contact methods have the same name")
+        return self
+
+
+_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+def _host_ok(host: str) -> bool:
+    if host.startswith("*."):
+        host = host[2:]
+    try:
+        ipaddress.ip_network(host, strict=False)
+        return True
+    except ValueError:
+        pass
+    labels = host.rstrip(".").split(".")
+    return len(host) <= 253 and all(_HOST_LABEL.match(label) for label in labels)
+
+
+def check_allow_pattern(pattern: str) -> str:
+    """An allow-list entry's syntax: a host name (`*.example.com` for its subdomains), an IP
+    or CIDR, each with an optional `:port`, or an http(s) URL prefix."""
+    if "://" in pattern:
+        try:
+            parts = urlsplit(pattern)
+            port = parts.port
+        except ValueError:
+            raise ValueError(f"'{pattern}' is not a valid URL prefix") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"'{pattern}': a URL prefix starts with http:// or https:// and a host"
+            )
+        if not _host_ok(parts.hostname) or (port is not None and not 0 < port < 65536):
+            raise ValueError(f"'{pattern}' has no valid host")
+        return pattern
+    host, port_text = pattern, ""
+    if pattern.startswith("["):  # [IPv6]:port
+        host, _, rest = pattern[1:].partition("]")
+        port_text = rest.removeprefix(":") if rest.startswith(":") else rest
+        if rest and not rest.startswith(":"):
+            raise ValueError(f"'{pattern}' is not host, *.domain, IP, CIDR or URL prefix")
+    elif pattern.count(":") == 1:
+        host, port_text = pattern.split(":")
+    if port_text and not (
+        port_text.isascii() and port_text.isdigit() and 0 < int(port_text) < 65536
+    ):
+        raise ValueError(f"'{pattern}': the port must be 1-65535")
+    if not host or not _host_ok(host):
+        raise ValueError(
+            f"'{pattern}' is not a host name, *.domain, IP address, CIDR (each with an "
+            "optional :port) or http(s) URL prefix"
+        )
+    return pattern
+
+
+AllowPattern = Annotated[
+    str, Field(min_length=1, max_length=500), AfterValidator(check_allow_pattern)
+]
+
+
+class DiagnosticsSpec(_Strict):
+    """What Haetae's own checks may probe: nothing outside `allow` ever is."""
+
+    allow: list[AllowPattern] = Field(default_factory=list, max_length=1000)
+
+
 class ConfigFile(_Strict):
     version: Literal[1] = 1
     users: list[UserSpec] = Field(default_factory=list)
@@ -163,11 +264,25 @@ class ConfigFile(_Strict):
     services: list[ServiceSpec] = Field(default_factory=list)
     integrations: list[IntegrationSpec] = Field(default_factory=list)
     routing_rules: list[RoutingRuleIn] = Field(default_factory=list)
+    external_contacts: list[ExternalContactSpec] = Field(default_factory=list)
+    checks: list[CheckDefinition] = Field(default_factory=list)
+    diagnostics: DiagnosticsSpec = Field(default_factory=DiagnosticsSpec)
 
     @property
     def sections(self) -> list[str]:
         """The sections the file has (even empty): the kinds `--prune` may remove from."""
         return [s for s in SECTIONS if s in self.model_fields_set]
+
+    def items(self, section: str) -> list[Any]:
+        """A section's entries (the allow-list's patterns for `diagnostics`)."""
+        if section == "diagnostics":
+            return list(self.diagnostics.allow)
+        return list(getattr(self, section))
+
+
+def item_loc(section: str, index: int) -> Loc:
+    """Where a section's entry is in the file."""
+    return ("diagnostics", "allow", index) if section == "diagnostics" else (section, index)
 
 
 @dataclass

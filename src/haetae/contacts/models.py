@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from haetae.db import Base, UTCDateTime
 
 CONTACT_KINDS = ("cloud", "database", "cdn_waf", "partner", "vendor", "business", "other")
+CONTACT_LANGUAGES = ("en", "ko")
 
 
 class ExternalContact(Base):
@@ -26,5 +27,7 @@ class ExternalContact(Base):
     sla_tier: Mapped[str] = mapped_column(String(100), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The language pages to the contact are written in (a vendor's support desk: English).
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -26,6 +26,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from haetae.auth.models import User
+from haetae.contacts.models import ExternalContact
 from haetae.incidents import lifecycle
 from haetae.incidents.models import Incident
 from haetae.notify import bundles, throttle
@@ -258,12 +259,14 @@ def _pointless(row: Notification, state: tuple[str, bool] | None) -> bool:
 def _contact_methods(session: Session, ids: set[int]) -> dict[int, tuple[ContactMethod, str]]:
     if not ids:
         return {}
+    # An external contact's method has no user: its contact's language is the message's.
     found = session.execute(
-        select(ContactMethod, User.locale)
-        .join(User, User.id == ContactMethod.user_id)
+        select(ContactMethod, User.locale, ExternalContact.language)
+        .outerjoin(User, User.id == ContactMethod.user_id)
+        .outerjoin(ExternalContact, ExternalContact.id == ContactMethod.external_contact_id)
         .where(ContactMethod.id.in_(ids))
     ).all()
-    return {cm.id: (cm, locale or "en") for cm, locale in found}
+    return {cm.id: (cm, locale or language or "en") for cm, locale, language in found}
 
 
 def _cancel(session: Session, row: Notification, why: str) -> None:
@@ -368,7 +371,7 @@ def complete(
             kind="notification_" + ("sent" if ok else "failed"),
             actor="haetae",
             at=now,
-            summary=f"{claimed.kind} to user #{row.user_id} via contact #{row.contact_method_id} "
+            summary=f"{claimed.kind} to {_recipient(row)} via contact #{row.contact_method_id} "
             f"(attempt {row.attempts}): {result}",
             notification_id=row.id,
             user_id=row.user_id,
@@ -378,6 +381,12 @@ def complete(
             error=error,
         )
     return True
+
+
+def _recipient(row: Notification) -> str:
+    if row.user_id is None and row.data.get("external_contact"):
+        return f"external contact {row.data['external_contact']}"
+    return f"user #{row.user_id}"
 
 
 def reclaim_expired(session: Session, *, now: datetime, skip_locked: bool) -> int:

@@ -22,7 +22,10 @@ from haetae.policy.terms import localized
 LINK_TTL = timedelta(hours=24)
 SUBJECT_MAX = 300
 # A bundle lists several incidents: one ack link would ack only one of them.
-LINKED_KINDS = ("page", "escalation")
+LINKED_KINDS = ("page", "escalation", "manual_page", "external_support", "business")
+# A manual escalation to an external contact gets an ack link only: it may tell us it is on
+# it, never resolve the incident (contacts/service.py).
+CONTACT_LINKS = ("acknowledge",)
 MENTIONS = ("channel", "here")
 
 
@@ -64,8 +67,9 @@ def _prepare_one(
     user = users.get(item.user_id) if item.user_id is not None else None
     incident = incidents.get(item.incident_id) if item.incident_id else None
     ack_url = resolve_url = None
+    contact_id = item.data.get("external_contact_id") if item.user_id is None else None
     if incident is not None and item.kind in LINKED_KINDS:
-        ack_url, resolve_url = (
+        issued = [
             links.link_url(
                 public_url,
                 links.issue(
@@ -76,10 +80,12 @@ def _prepare_one(
                     now=now,
                     ttl=LINK_TTL,
                     secret=secret,
+                    external_contact_id=contact_id if isinstance(contact_id, int) else None,
                 ),
             )
-            for action in ("acknowledge", "resolve")
-        )
+            for action in (CONTACT_LINKS if contact_id else ("acknowledge", "resolve"))
+        ]
+        ack_url, resolve_url = issued[0], (issued[1] if len(issued) > 1 else None)
     message = messages.render(
         item.kind,
         incident=incident,
@@ -89,7 +95,9 @@ def _prepare_one(
         note=_note(item.data.get("note"), item.locale),
         ack_url=ack_url,
         resolve_url=resolve_url,
-        recipient=(user.display_name or user.username) if user else "",
+        recipient=(
+            (user.display_name or user.username) if user else str(item.data.get("recipient", ""))
+        ),
         extra=_extra(session, item, now=now),
     )
     body = message.body

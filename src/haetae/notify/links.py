@@ -39,6 +39,7 @@ def issue(
     now: datetime,
     ttl: timedelta,
     secret: str,
+    external_contact_id: int | None = None,
 ) -> str:
     """A new link's token, recorded as an ActionLink row in the caller's transaction."""
     if action not in ACTIONS:
@@ -52,6 +53,7 @@ def issue(
             incident_id=incident_id,
             action=action,
             user_id=user_id,
+            external_contact_id=external_contact_id,
             expires_at=now + ttl,
             used_at=None,
         )

@@ -15,7 +15,19 @@ from haetae.db import Base, UTCDateTime
 # A bundled row rides in the message of the row named by its bundle_id: until that message
 # is delivered (sent_at set) it follows the carrier's fate (docs/notifications.md).
 NOTIFICATION_STATUSES = ("pending", "sending", "sent", "failed", "canceled", "bundled")
-NOTIFICATION_KINDS = ("page", "escalation", "update_reminder", "resolved", "handoff", "test")
+NOTIFICATION_KINDS = (
+    "page",
+    "escalation",
+    "update_reminder",
+    "resolved",
+    "handoff",
+    "test",
+    # A manual escalation ("page now", contacts/): a plain page, seed 000's external support
+    # request and its business escalation.
+    "manual_page",
+    "external_support",
+    "business",
+)
 
 
 class Notification(Base):
@@ -94,6 +106,11 @@ class ActionLink(Base):
     action: Mapped[str] = mapped_column(String(16))  # acknowledge | resolve
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    # Sent to an external contact (contacts/): using it records the contact's ack on the
+    # timeline and never acknowledges the incident itself.
+    external_contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("external_contacts.id", ondelete="CASCADE"), nullable=True
     )
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

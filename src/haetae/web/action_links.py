@@ -17,6 +17,8 @@ from fastapi.responses import HTMLResponse
 from haetae import i18n
 from haetae.auth.models import User
 from haetae.auth.service import RANK
+from haetae.contacts import service as contacts
+from haetae.contacts.models import ExternalContact
 from haetae.errors import HaetaeError
 from haetae.i18n import N_
 from haetae.incidents import lifecycle, resolution, transitions
@@ -45,6 +47,8 @@ class _Found:
     # False once the person it was sent to is deactivated or now only a viewer: a link
     # never acts with more than its owner currently may.
     owner_may_act: bool = True
+    # Sent to an external contact: its ack is only recorded on the timeline.
+    contact: bool = False
 
 
 def _incident_view(incident: Incident) -> dict[str, Any]:
@@ -62,10 +66,16 @@ def _incident_view(incident: Incident) -> dict[str, Any]:
 def _read(console: Console, link: ActionLink, session: Any) -> _Found:
     incident = session.get(Incident, link.incident_id)
     user = session.get(User, link.user_id) if link.user_id is not None else None
+    contact = (
+        session.get(ExternalContact, link.external_contact_id)
+        if link.external_contact_id is not None
+        else None
+    )
     return _Found(
         action=link.action,
         incident=_incident_view(incident),
-        user=user.username if user else "",
+        user=user.username if user else (contact.name if contact else ""),
+        contact=link.external_contact_id is not None,
         user_locale=user.locale if user else None,
         expires_at=link.expires_at,
         used_at=link.used_at,
@@ -165,6 +175,11 @@ def act(request: Request, token: str) -> HTMLResponse:
                 raise _Stop("used", 409)
             actor = f"{found.user or 'someone'} (link)"
             already = found.incident["acknowledged_at"]
+            if link.external_contact_id is not None:
+                # An external contact's ack goes on the timeline; the incident's own ack
+                # stays its responders' (docs/contacts.md).
+                contacts.acknowledge_by_contact(session, link, now=now)
+                return _page(_console_for(request, found), "done", 200, found)
             if link.action == "acknowledge":
                 incident = transitions.acknowledge(session, link.incident_id, by=actor, now=now)
             else:
