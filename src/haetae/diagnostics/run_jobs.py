@@ -23,5 +23,5 @@ def run_diagnostics(ctx: JobContext) -> int:
 
 # apart: a check that hangs to its timeout (up to a minute) must never delay a due page.
 JOBS: list[Job] = [
-    Job("diagnostics", run_diagnostics, every=timedelta(seconds=1), apart=True, timeout=10.0)
+    Job("diagnostics", run_diagnostics, every=timedelta(seconds=0.5), apart=True, timeout=10.0)
 ]

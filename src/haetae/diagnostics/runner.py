@@ -25,7 +25,7 @@ from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from haetae.db import Database
@@ -43,7 +43,7 @@ LEASE_MARGIN = timedelta(seconds=5)
 POLL_SECONDS = 0.5  # how often free places are offered to newly queued runs meanwhile
 CLAIM_FOR_SECONDS = 30.0  # a worker job stops taking new runs after this, finishing its own
 
-OpenSession = Callable[[], AbstractContextManager[Session]]
+OpenSession = Callable[..., AbstractContextManager[Session]]  # (write=...) like Database.session
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,18 @@ def allow_patterns(session: Session) -> list[str]:
     return list(session.scalars(select(AllowedTarget.pattern)))
 
 
+def _due(now: datetime) -> ColumnElement[bool]:
+    return or_(
+        DiagnosticRun.status == "queued",
+        and_(DiagnosticRun.status == "running", DiagnosticRun.lease_until < now),
+    )
+
+
+def has_due(session: Session, *, now: datetime) -> bool:
+    """Whether any run waits (a read: the idle worker takes no write lock every second)."""
+    return session.scalar(select(DiagnosticRun.id).where(_due(now)).limit(1)) is not None
+
+
 def claim(
     session: Session,
     *,
@@ -85,12 +97,7 @@ def claim(
     or a spec that no longer parses)."""
     query = (
         select(DiagnosticRun)
-        .where(
-            or_(
-                DiagnosticRun.status == "queued",
-                and_(DiagnosticRun.status == "running", DiagnosticRun.lease_until < now),
-            )
-        )
+        .where(_due(now))
         .order_by(DiagnosticRun.requested_at, DiagnosticRun.id)
         .limit(limit)
     )
@@ -213,6 +220,9 @@ def run_batch(
 ) -> int:
     """Run queued diagnostics until none is left (or, with `claim_for`, until that many
     seconds have passed and those taken are done); how many runs were settled."""
+    with open_session(write=False) as session:
+        if not has_due(session, now=now):
+            return 0
     loop = asyncio.new_event_loop()
     # Name lookups run in the loop's executor; one that hangs past its check's timeout keeps
     # a thread, which is abandoned rather than waited for.
