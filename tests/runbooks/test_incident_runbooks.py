@@ -370,4 +370,11 @@ def test_a_responder_ticks_two_steps_in_the_browser_and_sees_progress_and_timeli
     expect(page.locator("#runbook-rbt-pool .progress-counts")).to_have_text(
         "1 done, 1 skipped of 4"
     )
+    # Another runbook of the library, attached from the panel's select.
+    page.get_by_label("Attach a runbook").select_option("rbt-manual")
+    page.get_by_role("button", name="Attach", exact=True).click()
+    expect(page.locator("#runbook-rbt-manual .progress-counts")).to_have_text(
+        "0 done, 0 skipped of 2"
+    )
+    expect(page.locator("#panel-timeline")).to_contain_text("attached by hand")
     assert blocked == []

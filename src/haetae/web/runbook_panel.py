@@ -24,7 +24,11 @@ def gather(session: Session, console: Console, incident: Incident) -> dict[str, 
     choices: list[tuple[str, str]] = []
     if writable:
         attached = {r.runbook_id for r in runbooks}
-        lib = library.current(console.settings, console.policy)
+        # The files only (read again once changed), without current()'s warnings: the panel
+        # is drawn on every swap of the page.
+        settings = console.settings
+        policy_file = str(settings.policy_file) if settings.policy_file else None
+        lib = library.load(library.directories(settings.runbooks_dir, policy_file, console.policy))
         choices = [
             (rid, localized(loaded.runbook.title, console.locale))
             for rid, loaded in lib.runbooks.items()
