@@ -288,6 +288,8 @@ def test_business_escalation_reaches_a_person_in_their_language_from_api_cli_and
         )
         assert posted.status_code == 200, posted.text
         assert "Console page" in posted.text  # the timeline, re-rendered out of band
+        listing = client.get("/external-contacts")
+        assert listing.status_code == 200 and "No external contacts yet." in listing.text
     with db.session(write=False) as session:
         kinds = session.scalars(select(Notification.kind).order_by(Notification.id)).all()
     assert kinds.count("external_support") == 1 and kinds.count("business") == 1
