@@ -33,6 +33,8 @@ KINDS = (
     "action_item_due",
     # A weekly or monthly review (reviews/jobs.py): its data holds the report's Markdown.
     "review_report",
+    # A required role still empty (checklists/jobs.py): data holds the roles and their names.
+    "role_reminder",
     # A manual escalation ("page now", contacts/service.py): a plain page, and seed 000's
     # external support and business escalation messages; data holds who asked and the note.
     "manual_page",
