@@ -34,6 +34,7 @@ NOTIFICATION_KINDS = {
     "resolved": N_("Resolution notice"),
     "handoff": N_("Hand-off notice"),
     "test": N_("Test"),
+    "role_reminder": N_("Role reminder"),
 }
 ESCALATION_STATUSES = {
     "active": N_("Running"),
