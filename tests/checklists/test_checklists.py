@@ -31,7 +31,7 @@ from tests.cli.conftest import Haetae
 from tests.conftest import JWT_SECRET
 from tests.support.smtp import SmtpServer, subject_of
 from tests.support.webhook import WebhookReceiver
-from tests.web.console_client import csrf_from
+from tests.web.console_client import console_for, csrf_from
 
 POLICIES = Path(__file__).parents[2] / "policies"
 T0 = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
@@ -316,6 +316,10 @@ def test_an_empty_required_role_reminds_the_on_call_and_the_ic_once_per_period(
             "oncall_engineer",
             "tech_lead",
         ]
+        # The timeline says it in words.
+        with console_for(server.url, db, "victor", role="viewer") as victor:
+            page = victor.get(f"/incidents/{incident_id}").text
+        assert "Tech Lead still unassigned after 10 min; reminded 2 people" in page
     finally:
         for worker in workers:
             worker.stop()
