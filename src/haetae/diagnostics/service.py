@@ -9,6 +9,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from haetae.diagnostics import probes
 from haetae.diagnostics.models import DiagnosticRun, ServiceCheck
 from haetae.diagnostics.schemas import CheckSpec, DnsCheck, HttpCheck, TcpCheck, TlsCheck
 
@@ -25,9 +26,9 @@ def find_check(session: Session, slug: str) -> ServiceCheck | None:
 
 
 def target_of(spec: CheckSpec) -> str:
-    """What a check probes, as shown to people."""
+    """What a check probes, as shown to people (a URL without its credentials or tokens)."""
     if isinstance(spec, HttpCheck):
-        return spec.url
+        return probes.redact_url(spec.url)
     if isinstance(spec, TcpCheck | TlsCheck):
         return f"{spec.host}:{spec.port}"
     if isinstance(spec, DnsCheck):
