@@ -1,6 +1,8 @@
 """Demo data for `haetae demo`: people, a key, twelve weeks of past incidents for the Reports
 page, incidents in several states, post-mortems in each of their states, a follow-up board with
-cards in every lane and column, and a finished game day with its scorecard."""
+cards in every lane and column, a finished game day with its scorecard, and on the burning
+incident a matched runbook half done, its first analysis, checklists under way and the
+suspected release from the change feed (demo/response.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from haetae.db import Database
 from haetae.demo.drill import seed_drills
 from haetae.demo.followup import category, seed_followup
 from haetae.demo.history import seed_history
+from haetae.demo.response import seed_response
 from haetae.incidents import activity, roles, transitions
 from haetae.incidents import service as incidents
 from haetae.incidents.schemas import DecisionIn, IncidentDeclare, NoteIn, StatusUpdateIn
@@ -136,7 +139,7 @@ def _demo_incidents(session: Session, policy: Policy, now: datetime) -> None:
             summary="Checkout fails for all users.",
             services=["payments-api", "checkout"],
             category=category(policy, 0),
-            tags=["payment"],
+            tags=["payment", "db-pool"],
             environment="production",
             business_impact=business[0],
             user_impact=users[-1],
@@ -200,6 +203,7 @@ def _demo_incidents(session: Session, policy: Policy, now: datetime) -> None:
         author="minji",
         now=t0 + timedelta(minutes=9),
     )
+    seed_response(session, policy, payments, now)
 
     search = incidents.declare_incident(
         session,
