@@ -110,12 +110,10 @@ def step(
     body = build(StepIn, status=status, note=note)
     config = config_or_exit()
     with transaction(config) as session:
-        incident = incidents.get_incident(session, incident_id)
-        row = service.attached(session, incident_id, runbook_id)
         service.set_step(
             session,
-            incident,
-            row,
+            incident_id,
+            runbook_id,
             step_id,
             status=body.status,
             note=body.note,
@@ -137,12 +135,10 @@ def accuracy(
     body = build(AccuracyIn, accuracy=value, note=note)
     config = config_or_exit()
     with transaction(config) as session:
-        incident = incidents.get_incident(session, incident_id)
-        row = service.attached(session, incident_id, runbook_id)
         service.set_accuracy(
             session,
-            incident,
-            row,
+            incident_id,
+            runbook_id,
             accuracy=body.accuracy,
             note=body.note,
             by=actor(who),

@@ -113,8 +113,8 @@ def _half_done(
             skipped = k == 1
             runbooks.set_step(
                 session,
-                incident,
-                row,
+                incident.id,
+                row.runbook_id,
                 step["id"],
                 status="skipped" if skipped else "done",
                 note="Not needed: the pool size is fixed by the release" if skipped else "",

@@ -75,12 +75,10 @@ def set_step(
 ) -> IncidentRunbookOut:
     """Mark a step done, skipped, or pending again, with an optional note."""
     with ctx.write() as session:
-        incident = incidents.get_incident(session, incident_id)
-        row = service.attached(session, incident_id, runbook_id)
         service.set_step(
             session,
-            incident,
-            row,
+            incident_id,
+            runbook_id,
             step_id,
             status=body.status,
             note=body.note,
@@ -100,9 +98,9 @@ def run_step_check(
 ) -> CheckQueued:
     """Queue the step's check; the worker runs it and its result lands on the timeline."""
     with ctx.write() as session:
-        incident = incidents.get_incident(session, incident_id)
-        row = service.attached(session, incident_id, runbook_id)
-        run = service.run_step_check(session, incident, row, step_id, by=ctx.actor, now=ctx.now())
+        run = service.run_step_check(
+            session, incident_id, runbook_id, step_id, by=ctx.actor, now=ctx.now()
+        )
         return CheckQueued(run_id=run.id, status=run.status, name=run.name)
 
 
@@ -112,12 +110,10 @@ def set_accuracy(
 ) -> IncidentRunbookOut:
     """Did the runbook work: worked, partly or failed (seed 001 8.3)."""
     with ctx.write() as session:
-        incident = incidents.get_incident(session, incident_id)
-        row = service.attached(session, incident_id, runbook_id)
         service.set_accuracy(
             session,
-            incident,
-            row,
+            incident_id,
+            runbook_id,
             accuracy=body.accuracy,
             note=body.note,
             by=ctx.actor,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from haetae.diagnostics import service as diagnostics
 from haetae.diagnostics.models import DiagnosticRun
 from haetae.errors import HaetaeError
+from haetae.incidents import service as incidents
 from haetae.incidents.models import Incident
 from haetae.policy.schema import Policy
 from haetae.policy.terms import localized
@@ -140,10 +141,16 @@ def step_of(row: IncidentRunbook, step_id: str) -> dict[str, Any]:
     )
 
 
+def _located(
+    session: Session, incident_id: str, runbook_id: str
+) -> tuple[Incident, IncidentRunbook]:
+    return incidents.get_incident(session, incident_id), attached(session, incident_id, runbook_id)
+
+
 def set_step(
     session: Session,
-    incident: Incident,
-    row: IncidentRunbook,
+    incident_id: str,
+    runbook_id: str,
     step_id: str,
     *,
     status: str,
@@ -153,6 +160,7 @@ def set_step(
 ) -> RunbookStep | None:
     """Mark a step done, skipped or pending again (who, when, a note). None when it is
     pending and never was ticked."""
+    incident, row = _located(session, incident_id, runbook_id)
     _open(incident)
     if status not in RUNBOOK_STEP_STATUSES:
         raise HaetaeError("VALIDATION_ERROR", f"A step is {', '.join(RUNBOOK_STEP_STATUSES)}.")
@@ -192,8 +200,8 @@ def set_step(
 
 def set_accuracy(
     session: Session,
-    incident: Incident,
-    row: IncidentRunbook,
+    incident_id: str,
+    runbook_id: str,
     *,
     accuracy: str,
     note: str = "",
@@ -204,6 +212,7 @@ def set_accuracy(
     post-mortem and the drill scorecard, so a closed incident accepts it."""
     if accuracy not in RUNBOOK_ACCURACY:
         raise HaetaeError("VALIDATION_ERROR", f"Accuracy is {', '.join(RUNBOOK_ACCURACY)}.")
+    incident, row = _located(session, incident_id, runbook_id)
     row.accuracy, row.accuracy_note, row.accuracy_by, row.accuracy_at = accuracy, note, by, now
     said = f" — {note}" if note else ""
     timeline.record(
@@ -223,8 +232,8 @@ def set_accuracy(
 
 def run_step_check(
     session: Session,
-    incident: Incident,
-    row: IncidentRunbook,
+    incident_id: str,
+    runbook_id: str,
     step_id: str,
     *,
     by: str,
@@ -232,6 +241,7 @@ def run_step_check(
 ) -> DiagnosticRun:
     """Queue the step's check (a configured check's id, or a spec of its own); the
     diagnostics' worker job runs it and puts the result on the timeline."""
+    incident, row = _located(session, incident_id, runbook_id)
     _open(incident)
     step = step_of(row, step_id)
     check = step.get("check")

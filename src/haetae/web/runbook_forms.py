@@ -91,12 +91,10 @@ def tick(
 
     def run(session: Session) -> None:
         body = StepIn.model_validate({"status": field(form, "status"), "note": field(form, "note")})
-        incident = incidents.get_incident(session, incident_id)
-        row = service.attached(session, incident_id, runbook_id)
         service.set_step(
             session,
-            incident,
-            row,
+            incident_id,
+            runbook_id,
             step_id,
             status=body.status,
             note=body.note,
@@ -114,9 +112,9 @@ def run_check(
     console, form = posted
 
     def run(session: Session) -> None:
-        incident = incidents.get_incident(session, incident_id)
-        row = service.attached(session, incident_id, runbook_id)
-        service.run_step_check(session, incident, row, step_id, by=console.actor, now=console.now())
+        service.run_step_check(
+            session, incident_id, runbook_id, step_id, by=console.actor, now=console.now()
+        )
 
     return _run(console, incident_id, form, run)
 
@@ -131,12 +129,10 @@ def accuracy(
         body = AccuracyIn.model_validate(
             {"accuracy": field(form, "accuracy"), "note": field(form, "note")}
         )
-        incident = incidents.get_incident(session, incident_id)
-        row = service.attached(session, incident_id, runbook_id)
         service.set_accuracy(
             session,
-            incident,
-            row,
+            incident_id,
+            runbook_id,
             accuracy=body.accuracy,
             note=body.note,
             by=console.actor,
