@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy.exc import DBAPIError
 from starlette.types import Receive, Scope, Send
 
-from haetae.alerts.integrations import Sender
+from haetae.alerts.integrations import Sender, presented_token
 from haetae.alerts.pipeline import Job, Outcome
 from haetae.alerts.senders import (
     Delivery,
@@ -35,15 +35,6 @@ _DESCRIPTION = "Authenticated by an integration token (Bearer, or ?token=). See 
 
 def _json(body: dict[str, Any], status: int, headers: dict[str, str] | None = None) -> Response:
     return Response(orjson.dumps(body), status, headers, media_type="application/json")
-
-
-def _presented_token(request: Request) -> str | None:
-    header = request.headers.get("authorization")
-    if header:
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() in ("bearer", "token") and value.strip():
-            return value.strip()
-    return request.query_params.get("token") or None
 
 
 def _client(request: Request) -> str:
@@ -125,7 +116,10 @@ def _accepted(outcomes: list[Outcome], truncated: int = 0) -> Response:
 
 
 async def _ingest_webhook(request: Request, parse: Any) -> Response:
-    sender = await _sender(request, _presented_token(request))
+    sender = await _sender(
+        request,
+        presented_token(request.headers.get("authorization"), request.query_params.get("token")),
+    )
     _limit(request, sender)
     delivery = parse(await _body(request), request.app.state.settings.ingest_max_batch_items)
     if not delivery.refused:

@@ -174,3 +174,14 @@ class TokenCache:
     def forget(self) -> None:
         with self._lock:
             self._entries.clear()
+
+
+def presented_token(authorization: str | None, query_token: str | None) -> str | None:
+    """The integration token a sender presents: `Authorization: Bearer|Token <token>`, else
+    `?token=` (for senders that cannot set headers). The ingest paths and the change feed
+    read it alike."""
+    if authorization:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() in ("bearer", "token") and value.strip():
+            return value.strip()
+    return query_token or None

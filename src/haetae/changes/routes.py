@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from haetae.alerts.integrations import presented_token
 from haetae.auth.service import Principal
 from haetae.changes import queries, service
 from haetae.changes.schemas import (
@@ -41,20 +42,11 @@ class Poster:
     integration_id: int | None
 
 
-def _presented(request: Request) -> str | None:
-    header = request.headers.get("authorization")
-    if header:
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() in ("bearer", "token") and value.strip():
-            return value.strip()
-    return request.query_params.get("token") or None
-
-
 async def change_poster(request: Request, tasks: BackgroundTasks) -> Poster:
     """An integration token as the ingest paths take it (a wrong one counts against the
     address, as there), else an API key or login token with the responder role."""
     state = request.app.state
-    token = _presented(request)
+    token = presented_token(request.headers.get("authorization"), request.query_params.get("token"))
     client = request.client.host if request.client else "unknown"
     wait = state.limiter.auth_blocked(client)
     if wait is not None and not (token and state.tokens.was_valid(token)):
