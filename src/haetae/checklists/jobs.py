@@ -32,7 +32,11 @@ def remind_empty_roles(
     session: Session, policy: Policy, *, now: datetime, limit: int, skip_locked: bool
 ) -> int:
     """One reminder per incident and empty required role per period: `after` the
-    declaration, then every `repeat` while the role stays empty. Returns how many were sent."""
+    declaration, then every `repeat` while the role stays empty. Returns how many were sent.
+
+    Only once someone has acknowledged the incident: until then escalation is paging, and a
+    reminder beside its pages would be noise that also takes the contact method's next free
+    moment from them (a SEV-3 that pages nobody is not paged by its reminder either)."""
     setting = policy.response.role_reminder
     if setting.after is None:
         return 0
@@ -46,6 +50,7 @@ def remind_empty_roles(
         .where(
             Incident.status.in_(lifecycle.ACTIVE),
             Incident.severity.in_(list(required)),
+            Incident.acknowledged_at.is_not(None),
             Incident.declared_at <= now - after,
         )
         .order_by(Incident.declared_at.desc(), Incident.id)
