@@ -666,12 +666,16 @@ def test_metric_targets_fall_back_to_the_severitys_own_targets() -> None:
 
 def test_metric_targets_must_name_a_severity_and_be_durations() -> None:
     base = Path("policies/seed-004-sev1-3.yaml").read_text(encoding="utf-8")
+
+    def targets(line: str) -> str:  # the seed's metrics section with one more target
+        return base.replace("metrics:\n", f"metrics:\n  targets:\n    {line}\n", 1)
+
     with pytest.raises(PolicyError) as unknown:
-        parse_policy(base + "  targets:\n    SEV-9: {detect: 5m}\n")
+        parse_policy(targets("SEV-9: {detect: 5m}"))
     assert "'SEV-9' is not a severity" in str(unknown.value)
     with pytest.raises(PolicyError) as bad:
         parse_policy(base + "drills:\n  max_duration: 3d\n")
     assert "max_duration" in str(bad.value)
     with pytest.raises(PolicyError) as word:
-        parse_policy(base + "  targets:\n    SEV-1: {detect: soon}\n")
+        parse_policy(targets("SEV-1: {detect: soon}"))
     assert "soon" in str(word.value)

@@ -30,13 +30,16 @@ from haetae.cli.common import (
     say,
     transaction,
 )
+from haetae.inputs import INT32_MAX
 
 changes_group = typer.Typer(
     help="The change feed: deploys, configuration and infrastructure changes.",
     no_args_is_help=True,
 )
 IncidentId = Annotated[str, typer.Argument(metavar="INCIDENT", help="e.g. INC-20261121-001")]
-ChangeId = Annotated[int, typer.Argument(metavar="CHANGE", help="the change's number", min=1)]
+ChangeId = Annotated[
+    int, typer.Argument(metavar="CHANGE", help="the change's number", min=1, max=INT32_MAX)
+]
 _EXIT_FOR_HTTP = {401: EXIT_AUTH, 403: EXIT_AUTH, 404: EXIT_NOT_FOUND, 413: EXIT_INVALID}
 
 

@@ -28,6 +28,7 @@ from haetae.diagnostics.models import DiagnosticRun
 from haetae.diagnostics.schemas import CheckSpec
 from haetae.diagnostics.service import parse_spec
 from haetae.incidents.service import get_incident
+from haetae.inputs import INT32_MAX
 
 diagnose_group = typer.Typer(
     help="Run diagnostics on an incident, list its runs, show its first analysis.",
@@ -152,7 +153,8 @@ def show(run_id: Annotated[int, typer.Argument(metavar="RUN")], as_json: JsonFla
     """One run, with its output excerpt."""
     config = config_or_exit()
     with transaction(config, write=False) as session:
-        found = session.get(DiagnosticRun, run_id)
+        # A number no row id can be is no run (PostgreSQL would refuse it as out of range).
+        found = session.get(DiagnosticRun, run_id) if 0 < run_id <= INT32_MAX else None
         out = views.run_out(session, found) if found is not None else None
     if out is None:
         fail(f"NOT_FOUND: no diagnostic run {run_id}", EXIT_NOT_FOUND)

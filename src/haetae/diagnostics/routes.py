@@ -10,6 +10,7 @@ from haetae.diagnostics import analysis, on_demand, views
 from haetae.diagnostics.models import DiagnosticRun
 from haetae.errors import HaetaeError
 from haetae.incidents.service import get_incident
+from haetae.inputs import RowId
 
 router = APIRouter(tags=["diagnostics"])
 
@@ -50,7 +51,7 @@ def incident_runs(incident_id: str, ctx: Context = viewer) -> views.RunList:
 
 
 @router.get("/diagnostics/{run_id}", response_model=views.RunOut)
-def get_run(run_id: int, ctx: Context = viewer) -> views.RunOut:
+def get_run(run_id: RowId, ctx: Context = viewer) -> views.RunOut:
     with ctx.read() as session:
         run = session.get(DiagnosticRun, run_id)
         if run is None:
