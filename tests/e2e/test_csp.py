@@ -121,9 +121,16 @@ def test_swagger_ui_renders_and_runs_a_request_under_the_policy(
     base = server.url.replace("127.0.0.1", TEST_HOST)
     answer = page.goto(f"{base}/docs")
     assert answer is not None and answer.headers.get("content-security-policy")
+    # Every tag is drawn, folded; opening one shows its operations.
+    tags = page.locator("h3.opblock-tag")
+    for tag in ("operations", "incidents", "runbooks", "changes"):
+        expect(page.locator(f"h3.opblock-tag[data-tag='{tag}']")).to_be_visible()
+    assert tags.count() >= 20
+    page.locator("h3.opblock-tag[data-tag='incidents']").click()
     expect(
         page.locator(".opblock-summary-path", has_text="/api/v1/incidents").first
     ).to_be_visible()
+    page.locator("h3.opblock-tag[data-tag='operations']").click()
     operation = page.locator(".opblock-get", has=page.locator("[data-path='/health/live']"))
     operation.locator(".opblock-summary").click()
     operation.get_by_role("button", name="Try it out").click()
