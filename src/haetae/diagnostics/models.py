@@ -110,6 +110,8 @@ class IncidentAnalysis(Base):
     (severity assessment, affected components, findings, suggested next actions)."""
 
     __tablename__ = "incident_analyses"
+    # The worker looks for running analyses every second.
+    __table_args__ = (Index("ix_incident_analyses_status", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[str] = mapped_column(

@@ -50,6 +50,13 @@ _UNANSWERED = (*analysis.PENDING, "refused", "error", "timeout")
 
 def complete_analyses(ctx: JobContext) -> int:
     """Complete the running analyses that are ready, a batch at a time."""
+    # A cheap read first: an idle worker takes no write lock every second (SQLite has one).
+    with ctx.session(write=False) as session:
+        running = session.scalar(
+            select(IncidentAnalysis.id).where(IncidentAnalysis.status == "running").limit(1)
+        )
+    if running is None:
+        return 0
     with ctx.session() as session:
         pending = exists().where(
             DiagnosticRun.analysis_id == IncidentAnalysis.id,
