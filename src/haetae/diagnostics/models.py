@@ -68,6 +68,8 @@ class DiagnosticRun(Base):
     __table_args__ = (
         Index("ix_diagnostic_runs_status", "status", "requested_at"),
         Index("ix_diagnostic_runs_incident", "incident_id", "requested_at"),
+        # The certificate watch reads the last day's runs of its own.
+        Index("ix_diagnostic_runs_reason_finished", "reason", "finished_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,4 +1,5 @@
-"""an index on the first analyses' status, which the worker reads every second
+"""indexes for the diagnostics' jobs: the first analyses' status (read every second) and the
+runs by reason and finish (the certificate watch reads its last day's runs)
 
 Revision ID: 0018
 Revises: 0017
@@ -17,7 +18,11 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_index("ix_incident_analyses_status", "incident_analyses", ["status"])
+    op.create_index(
+        "ix_diagnostic_runs_reason_finished", "diagnostic_runs", ["reason", "finished_at"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_diagnostic_runs_reason_finished", table_name="diagnostic_runs")
     op.drop_index("ix_incident_analyses_status", table_name="incident_analyses")
