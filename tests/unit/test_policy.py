@@ -679,3 +679,23 @@ def test_metric_targets_must_name_a_severity_and_be_durations() -> None:
     with pytest.raises(PolicyError) as word:
         parse_policy(targets("SEV-1: {detect: soon}"))
     assert "soon" in str(word.value)
+
+
+def test_response_section_names_only_the_policys_severities_and_roles() -> None:
+    base = Path("policies/seed-004-sev1-3.yaml").read_text(encoding="utf-8")
+    with pytest.raises(PolicyError) as watched:
+        parse_policy(
+            base.replace(
+                "response:\n", "response:\n  certificate_watch: {incident_severity: P3}\n", 1
+            )
+        )
+    assert "'P3' is not a severity" in str(watched.value)
+    with pytest.raises(PolicyError) as analysed:
+        parse_policy(
+            base.replace(
+                "first_analysis: {severities: [SEV-1, SEV-2]",
+                "first_analysis: {severities: [SEV-9]",
+                1,
+            )
+        )
+    assert "'SEV-9' is not a severity" in str(analysed.value)

@@ -441,6 +441,14 @@ def _response_problems(policy: Policy, severity_ids: list[str]) -> list[tuple[Lo
                 problems.append(
                     ((*where, "severities", k), f"'{sev}' is not a severity (one of: {known})")
                 )
+    watched = section.certificate_watch.incident_severity
+    if watched is not None and watched not in severity_ids:
+        problems.append(
+            (
+                ("response", "certificate_watch", "incident_severity"),
+                f"'{watched}' is not a severity (one of: {known})",
+            )
+        )
     for k, sev in enumerate(section.first_analysis.severities):
         if sev not in severity_ids:
             problems.append(
