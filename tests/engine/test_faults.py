@@ -162,7 +162,9 @@ def assert_each_page_once(webhook: WebhookReceiver, expected: list[tuple[str, st
     time.sleep(3)  # a doubled page would come within a worker cycle or two
     for person, title in expected:
         got = pages(webhook, person, title)
-        assert len(got) == 1, f"{title} paged {person} {len(got)} times"
+        assert len(got) == 1, f"{title} paged {person} {len(got)} times: " + repr(
+            [(r.header(IDEMPOTENCY), r.raw[:600]) for r in got]
+        )
     keys = Counter(r.header(IDEMPOTENCY) for r in webhook.received)
     assert None not in keys and max(keys.values()) == 1, keys.most_common(3)
 
@@ -299,8 +301,7 @@ def test_a_read_only_sqlite_file_refuses_writes_then_recovers_when_writable_agai
     with haetae_serve(tmp_path) as haetae:
         page_service_teams(haetae, webhook)
         token = ingest_token(haetae)
-        assert haetae.declare("fb-before").status_code == 201
-        wait_for(lambda: bool(pages(webhook, "ana", "fb-before")), 30, "the first page")
+        first_page_settled(haetae, webhook, haetae.declare("fb-before"))
 
         database = tmp_path / "data" / "haetae.db"
         frozen = [database, database.with_name("haetae.db-wal")]
