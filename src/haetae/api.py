@@ -10,6 +10,9 @@ from haetae.auth.routes import router as auth_router
 from haetae.cases.routes import router as cases_router
 from haetae.changes.routes import router as changes_router
 from haetae.checklists.routes import router as checklists_router
+from haetae.comms.approval_routes import router as approvals_router
+from haetae.comms.routes import router as comms_router
+from haetae.comms.template_routes import router as templates_router
 from haetae.configfile.routes import router as config_router
 from haetae.contacts.routes import router as contacts_router
 from haetae.deps import Context, viewer
@@ -25,6 +28,8 @@ from haetae.postmortems.routes import router as postmortems_router
 from haetae.reviews.routes import router as reviews_router
 from haetae.runbooks.incident_routes import router as incident_runbooks_router
 from haetae.runbooks.routes import router as runbooks_router
+from haetae.statuspage.routes import router as statuspage_router
+from haetae.statuspage.subscriber_routes import router as subscribers_router
 
 router = APIRouter()
 router.include_router(auth_router)
@@ -47,6 +52,11 @@ router.include_router(diagnostics_router)
 router.include_router(checklists_router)
 router.include_router(contacts_router)
 router.include_router(changes_router)
+router.include_router(comms_router)
+router.include_router(approvals_router)
+router.include_router(templates_router)
+router.include_router(statuspage_router)
+router.include_router(subscribers_router)
 
 
 @router.get("/policy", tags=["policy"])

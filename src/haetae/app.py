@@ -101,6 +101,8 @@ def create_app(
     from haetae.api import router as api_router
     from haetae.oncall.routes import feeds as ical_feeds
     from haetae.oncall.routes import router as oncall_router
+    from haetae.statuspage.public_routes import router as status_public_router
+    from haetae.statuspage.subscriber_routes import public as subscribe_router
     from haetae.web.routes import mount as mount_web
     from haetae.web.swagger import router as swagger_router
 
@@ -110,6 +112,9 @@ def create_app(
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(oncall_router, prefix="/api/v1")
     app.include_router(ical_feeds)
+    # The public status page (no authentication): /status, /api/v2/*.json, feeds, subscribe.
+    app.include_router(status_public_router)
+    app.include_router(subscribe_router)
     mount_web(app)
     return app
 

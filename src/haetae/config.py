@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     # many checks one worker runs at once.
     prometheus_url: str = Field(default="", alias="PROMETHEUS_URL")
     diagnostics_concurrency: int = Field(default=50, alias="DIAGNOSTICS_CONCURRENCY", gt=0, le=500)
+    # Communications (docs/communications.md): a folder of templates overriding the shipped
+    # ones (besides the policy's communications.templates_dir), and how many messages a second
+    # the status page's fan-out hands to one transport (SMTP, webhooks).
+    comms_templates_dir: str = Field(default="", alias="COMMS_TEMPLATES_DIR")
+    subscriber_send_rate: float = Field(default=100.0, alias="SUBSCRIBER_SEND_RATE", gt=0)
     # Test hook: a sender waits this long between claiming a message and sending it.
     engine_pause_before_send: float = Field(default=0.0, alias="HAETAE_PAUSE_BEFORE_SEND")
 

@@ -6,6 +6,7 @@ from haetae.auth.models import ApiKey, User
 from haetae.cases.index import SearchDocument
 from haetae.changes.models import Change, IncidentChange
 from haetae.checklists.models import ChecklistProgress, RoleReminderSent
+from haetae.comms.models import CommsChannel, CommsMessage, Follow
 from haetae.contacts.models import ExternalContact
 from haetae.diagnostics.models import (
     AllowedTarget,
@@ -34,6 +35,16 @@ from haetae.people.models import ContactMethod, NotificationRule, Service, Team,
 from haetae.postmortems.models import Postmortem, PostmortemReview
 from haetae.reviews.models import ReviewReport
 from haetae.runbooks.models import IncidentIntake, IncidentRunbook, RunbookStep
+from haetae.statuspage.models import (
+    Component,
+    ComponentGroup,
+    ComponentState,
+    Maintenance,
+    PublicIncident,
+    PublicUpdate,
+    StatusPageSettings,
+    Subscriber,
+)
 from haetae.timeline.models import TimelineEvent
 from haetae.worker.models import WorkerHeartbeat
 
@@ -48,6 +59,11 @@ __all__ = [
     "CertificateWarning",
     "Change",
     "ChecklistProgress",
+    "CommsChannel",
+    "CommsMessage",
+    "Component",
+    "ComponentGroup",
+    "ComponentState",
     "ConditionCheck",
     "ContactMethod",
     "Decision",
@@ -58,6 +74,7 @@ __all__ = [
     "Escalation",
     "EscalationPolicy",
     "ExternalContact",
+    "Follow",
     "HandoffNote",
     "Incident",
     "IncidentAnalysis",
@@ -68,6 +85,7 @@ __all__ = [
     "IncidentService",
     "IncidentTag",
     "Integration",
+    "Maintenance",
     "MetricFact",
     "Note",
     "Notification",
@@ -75,6 +93,8 @@ __all__ = [
     "Override",
     "Postmortem",
     "PostmortemReview",
+    "PublicIncident",
+    "PublicUpdate",
     "ReviewReport",
     "RoleAssignment",
     "RoleReminderSent",
@@ -85,7 +105,9 @@ __all__ = [
     "SearchDocument",
     "Service",
     "ServiceCheck",
+    "StatusPageSettings",
     "StatusUpdate",
+    "Subscriber",
     "Team",
     "TeamMember",
     "TimelineEvent",

@@ -208,9 +208,17 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "checklists": ("checklist",),
     "contacts": ("escalate", "external-contacts"),
     "changes": ("changes",),
+    "templates": ("templates",),
+    "notify": ("notify",),
+    "statuspage": ("status-page",),
 }
 # Modules that add commands to another module's group, imported after it.
-JOINING_MODULES = {"postmortems": "postmortem_export", "runbooks": "runbook_work"}
+JOINING_MODULES = {
+    "postmortems": "postmortem_export",
+    "runbooks": "runbook_work",
+    "notify": "notify_approvals",
+    "statuspage": "statuspage_subscribers",
+}
 
 
 def register_modules(target: typer.Typer, modules: list[str]) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -138,6 +139,10 @@ class StatusUpdate(Base):
     impact: Mapped[str] = mapped_column(Text, default="")
     progress: Mapped[str] = mapped_column(Text, default="")
     eta: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Seed 002's "Next Steps", and the fields a severity's seed report asks for
+    # (communications.required_fields: customer_impact, workaround, mitigation_eta, ...).
+    next_steps: Mapped[str] = mapped_column(Text, default="", server_default="")
+    fields: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
     next_update_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     author: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -31,6 +31,13 @@ class ContactMethod(Base):
     external_contact_id: Mapped[int | None] = mapped_column(
         ForeignKey("external_contacts.id", ondelete="CASCADE"), nullable=True, index=True
     )
+    # A stakeholder channel's (comms/) or a status page subscriber's (statuspage/) method.
+    comms_channel_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comms_channels.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    subscriber_id: Mapped[int | None] = mapped_column(
+        ForeignKey("statuspage_subscribers.id", ondelete="CASCADE"), nullable=True, index=True
+    )
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(32))  # the URL's scheme: mailto, json, slack ...
     url: Mapped[str] = mapped_column(Text)

@@ -13,6 +13,7 @@ from pydantic import (
 )
 
 from haetae.inputs import Strict
+from haetae.policy.communications import CommunicationsSection
 from haetae.policy.escalation import EscalationSection
 from haetae.policy.followup import BoardSection, PostmortemSection
 from haetae.policy.measures import DrillsSection, FigureName, MetricsSection, ReviewsSection
@@ -218,6 +219,7 @@ class Policy(Strict):
     reviews: ReviewsSection = Field(default_factory=ReviewsSection)
     drills: DrillsSection = Field(default_factory=DrillsSection)
     response: ResponseSection = Field(default_factory=ResponseSection)
+    communications: CommunicationsSection = Field(default_factory=CommunicationsSection)
 
     @field_validator("timezone")
     @classmethod
@@ -449,6 +451,29 @@ def _response_problems(policy: Policy, severity_ids: list[str]) -> list[tuple[Lo
                 f"'{watched}' is not a severity (one of: {known})",
             )
         )
+    comms = policy.communications
+    severity_lists: list[tuple[Loc, list[str]]] = [
+        (("communications", "routes", i, "severities"), r.severities)
+        for i, r in enumerate(comms.routes)
+    ]
+    severity_lists.append(
+        (
+            ("communications", "management_summary", "severities"),
+            comms.management_summary.severities,
+        )
+    )
+    for where, ids in severity_lists:
+        for k, sev in enumerate(ids):
+            if sev not in severity_ids:
+                problems.append(((*where, k), f"'{sev}' is not a severity (one of: {known})"))
+    for sev in comms.required_fields:
+        if sev not in severity_ids:
+            problems.append(
+                (
+                    ("communications", "required_fields", sev),
+                    f"'{sev}' is not a severity (one of: {known})",
+                )
+            )
     for k, sev in enumerate(section.first_analysis.severities):
         if sev not in severity_ids:
             problems.append(

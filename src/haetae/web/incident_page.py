@@ -18,6 +18,7 @@ from haetae.timeline import service as timeline
 from haetae.web import (
     change_panel,
     checklist_panel,
+    comms_panel,
     diagnostics_panel,
     page_now_panel,
     paging_panel,
@@ -48,6 +49,7 @@ PANELS = (
     "checklists",
     "page_now",
     "changes",
+    "comms",
 )
 
 
@@ -100,6 +102,7 @@ def gather(session: Session, console: Console, incident_id: str) -> dict[str, An
         **checklist_panel.gather(session, console, incident),
         **page_now_panel.gather(session, console, incident),
         **change_panel.gather(session, console, incident),
+        **comms_panel.gather(session, console, incident),
     }
 
 

@@ -12,11 +12,13 @@ from haetae.web import (
     access_pages,
     action_links,
     alerts_pages,
+    approval_pages,
     auth_pages,
     board_pages,
     change_pages,
     change_panel,
     checklist_panel,
+    comms_panel,
     contact_pages,
     declare,
     diagnostics_forms,
@@ -40,6 +42,8 @@ from haetae.web import (
     runbook_panel,
     schedule_forms,
     search_pages,
+    statuspage_editor,
+    subscriber_pages,
 )
 from haetae.web.console import LoginRequired, Refused, visitor
 from haetae.web.render import render
@@ -79,6 +83,11 @@ def mount(app: FastAPI) -> None:
     app.include_router(checklist_panel.router)
     app.include_router(page_now_panel.router)
     app.include_router(change_panel.router)
+    # Issue 14: the Communications panel, approvals, the status page editor, subscribers.
+    app.include_router(comms_panel.router)
+    app.include_router(approval_pages.router)
+    app.include_router(statuspage_editor.router)
+    app.include_router(subscriber_pages.router)
     app.include_router(review_pages.router)
     app.include_router(drill_pages.router)
     # The pages behind a page's ack and resolve links (/act/{token}), for signed-out people.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from haetae.actions import jobs as action_jobs
 from haetae.checklists import jobs as checklist_jobs
+from haetae.comms import jobs as comms_jobs
 from haetae.diagnostics import jobs as diagnostic_jobs
 from haetae.drills import jobs as drill_jobs
 from haetae.escalation import jobs as escalation_jobs
@@ -16,6 +17,7 @@ from haetae.oncall import jobs as oncall_jobs
 from haetae.postmortems import jobs as postmortem_jobs
 from haetae.reviews import jobs as review_jobs
 from haetae.runbooks import jobs as runbook_jobs
+from haetae.statuspage import jobs as statuspage_jobs
 
 
 def default_jobs() -> list[Job]:
@@ -31,4 +33,6 @@ def default_jobs() -> list[Job]:
         *runbook_jobs.JOBS,
         *diagnostic_jobs.JOBS,
         *checklist_jobs.JOBS,
+        *comms_jobs.JOBS,
+        *statuspage_jobs.JOBS,
     ]

@@ -1,0 +1,1 @@
+"""Stakeholder communication: templates, channels, automatic messages, approvals, follows."""

@@ -1,0 +1,1 @@
+"""The public status page: components, public incidents, maintenance, feeds, subscribers."""
