@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     # the status page's fan-out hands to one transport (SMTP, webhooks).
     comms_templates_dir: str = Field(default="", alias="COMMS_TEMPLATES_DIR")
     subscriber_send_rate: float = Field(default=100.0, alias="SUBSCRIBER_SEND_RATE", gt=0)
+    # The Apprise mail URL status page mail leaves through, without a recipient
+    # (`mailtos://user:pass@smtp.example.com?from=status@example.com`); each subscriber's
+    # address is added as its `to`. Unset: e-mail subscriptions are refused.
+    status_page_mail_url: str = Field(default="", alias="STATUS_PAGE_MAIL_URL")
     # Test hook: a sender waits this long between claiming a message and sending it.
     engine_pause_before_send: float = Field(default=0.0, alias="HAETAE_PAUSE_BEFORE_SEND")
 
