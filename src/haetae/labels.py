@@ -71,6 +71,9 @@ EVENT_LABELS = {
     "diagnostic_result": N_("Diagnostic"),
     "analysis_started": N_("First analysis started"),
     "analysis_completed": N_("First analysis report"),
+    "public_incident_opened": N_("Public incident opened"),
+    "public_update_published": N_("Public update published"),
+    "public_update_reminder": N_("Public update reminder"),
 }
 DECISION_KINDS = {"technical": N_("Technical"), "operational": N_("Operational")}
 ACCOUNT_ROLES = {"viewer": N_("Viewer"), "responder": N_("Responder"), "admin": N_("Admin")}
