@@ -33,6 +33,7 @@ from haetae.policy.loader import load_policy
 from haetae.policy.schema import Policy
 from haetae.proxy import TrustedProxies
 from haetae.ratelimit import IngestLimiter
+from haetae.statuspage.public_host import StatusPageHost
 from haetae.web.console import visitor
 from haetae.web.render import render
 from haetae.worker import Worker, config_from
@@ -87,6 +88,8 @@ def create_app(
     app.state.key_use = KeyUse()
     app.state.limiter = IngestLimiter(settings)
     app.state.writer = IngestWriter(db, lambda: app.state.policy)
+    # Inside OperationsMiddleware: the status page's own host name gets only the public paths.
+    app.add_middleware(StatusPageHost)
     app.add_middleware(
         OperationsMiddleware,
         max_body=settings.max_request_body_bytes,
