@@ -49,6 +49,7 @@ CODE_MESSAGES = {
     ),
     "INVALID_TRANSITION": N_("The incident cannot move to that status from where it is now."),
     "RESOLUTION_CONDITIONS_UNMET": N_("These resolution conditions are not met yet:"),
+    "DRILL_NOT_PUBLIC": N_("A drill's incident never appears on the status page."),
     "NOT_READY": N_(
         "The database cannot take changes right now, so nothing was saved. "
         "Try again in a few seconds."
