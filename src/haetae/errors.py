@@ -84,6 +84,16 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
         500,
         "Something went wrong on our side; the request id finds it in the logs.",
     ),
+    # Communication templates (comms/templates.py).
+    "UNKNOWN_TEMPLATE": (404, "No communication template has that kind."),
+    "TEMPLATE_ERROR": (
+        422,
+        "The communication template is broken or reached outside its sandbox (file:line).",
+    ),
+    "UPDATE_FIELDS_REQUIRED": (
+        422,
+        "The severity's policy asks this status update for more fields (details.fields).",
+    ),
     "NOT_READY": (503, "A dependency is unavailable."),
 }
 

@@ -229,10 +229,22 @@ def update(
             help="When the next update is promised; the policy's cadence caps it.",
         ),
     ] = None,
+    next_steps: Annotated[
+        str, typer.Option("--next-steps", help="What happens next (seed 002's Next Steps).")
+    ] = "",
+    field: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--field",
+            metavar="NAME=VALUE",
+            help="A report field the severity may require (customer_impact, workaround, "
+            "mitigation_eta, final_eta, permanent_fix); repeatable.",
+        ),
+    ] = None,
     as_: ActorOption = None,
     json_: JsonFlag = False,
 ) -> None:
-    """Post a status update (situation, impact, progress, ETA, next update)."""
+    """Post a status update (situation, impact, progress, ETA, next steps, next update)."""
     config = config_or_exit()
     pol = policy(config)
     at = now()
@@ -243,6 +255,8 @@ def update(
         progress=progress,
         eta=eta,
         next_update_at=parse_time(next_update, pol, at=at) if next_update else None,
+        next_steps=next_steps,
+        fields=_pairs(field or []),
     )
     with transaction(config) as session:
         posted = StatusUpdateOut.model_validate(
@@ -253,6 +267,16 @@ def update(
         return
     due = local_time(posted.next_update_at, pol) if posted.next_update_at else "not required"
     say(f"posted update {posted.id} to {incident_id}; next update {due}")
+
+
+def _pairs(values: list[str]) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        name, sep, text = value.partition("=")
+        if not sep or not name.strip():
+            fail(f"--field {value!r}: give NAME=VALUE", EXIT_USAGE)
+        pairs[name.strip()] = text
+    return pairs
 
 
 def transition(

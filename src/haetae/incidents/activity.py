@@ -30,6 +30,7 @@ def post_update(
         raise HaetaeError(
             "VALIDATION_ERROR", "next_update_at must be in the future.", field="next_update_at"
         )
+    next_steps, fields = _report_fields(policy, incident.severity, data)
     cadence = service.cadence_due(policy, incident, now)
     next_at = data.next_update_at or cadence
     if cadence and next_at and next_at > cadence:
@@ -41,6 +42,8 @@ def post_update(
         impact=data.impact,
         progress=data.progress,
         eta=data.eta,
+        next_steps=next_steps,
+        fields=fields,
         next_update_at=next_at,
         author=author,
         created_at=now,
@@ -62,9 +65,30 @@ def post_update(
         impact=data.impact,
         progress=data.progress,
         eta=data.eta,
+        next_steps=next_steps,
+        fields=fields,
         next_update_at=next_at.isoformat() if next_at else None,
     )
     return update
+
+
+def _report_fields(
+    policy: Policy, severity: str, data: StatusUpdateIn
+) -> tuple[str, dict[str, str]]:
+    """Next steps and the extra fields, blanks dropped; the severity's required ones
+    (communications.required_fields: seeds 002 and 004) must be there."""
+    fields: dict[str, str] = {k: v.strip() for k, v in data.fields.items() if v.strip()}
+    next_steps = data.next_steps.strip() or fields.pop("next_steps", "")
+    fields.pop("next_steps", None)
+    given = {*fields, *(["next_steps"] if next_steps else [])}
+    missing = [f for f in policy.communications.required_fields.get(severity, []) if f not in given]
+    if missing:
+        raise HaetaeError(
+            "UPDATE_FIELDS_REQUIRED",
+            f"A {severity} status update needs: {', '.join(missing)}.",
+            fields=missing,
+        )
+    return next_steps, fields
 
 
 def add_note(

@@ -18,6 +18,7 @@ from pydantic import (
 
 from haetae.incidents.lifecycle import STATUSES
 from haetae.inputs import Count, Input, Timestamp
+from haetae.policy.communications import UpdateField
 
 Status = Literal[
     "triage", "investigating", "identified", "monitoring", "resolved", "closed", "canceled"
@@ -139,6 +140,10 @@ class StatusUpdateIn(Input):
     progress: str = Field(default="", max_length=20_000)
     eta: str | None = Field(default=None, max_length=200)
     next_update_at: Timestamp | None = None
+    # Seed 002's "Next Steps", and the fields the severity's report asks for
+    # (communications.required_fields; docs/communications.md).
+    next_steps: str = Field(default="", max_length=20_000)
+    fields: dict[UpdateField, Annotated[str, Field(max_length=5_000)]] = Field(default_factory=dict)
 
 
 class NoteIn(Input):
@@ -239,6 +244,8 @@ class StatusUpdateOut(_Out):
     impact: str
     progress: str
     eta: str | None
+    next_steps: str
+    fields: dict[str, str]
     next_update_at: datetime | None
     author: str
     created_at: datetime

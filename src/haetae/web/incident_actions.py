@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from haetae.comms.template_context import EXTRA_FIELDS, FIELD_LABELS
 from haetae.errors import HaetaeError
 from haetae.incidents import activity, resolution, roles, transitions
 from haetae.incidents.schemas import (
@@ -146,11 +147,29 @@ def post_update(incident_id: str, posted: Posted = Depends(responder_post)) -> R
                 "next_update_at": local_time(
                     console, field(form, "next_update_at"), name="next_update_at"
                 ),
+                "next_steps": field(form, "next_steps"),
+                "fields": {
+                    name: field(form, f"field_{name}")
+                    for name in EXTRA_FIELDS
+                    if field(form, f"field_{name}")
+                },
             }
         )
-        activity.post_update(
-            session, console.policy, incident_id, body, author=console.actor, now=console.now()
-        )
+        try:
+            activity.post_update(
+                session, console.policy, incident_id, body, author=console.actor, now=console.now()
+            )
+        except HaetaeError as exc:
+            if exc.code != "UPDATE_FIELDS_REQUIRED":
+                raise
+            # The API's message names the fields by their ids; the console by their labels.
+            labels = [console.gettext(FIELD_LABELS[f]) for f in exc.details.get("fields", [])]
+            raise HaetaeError(
+                exc.code,
+                console.gettext("This severity's status update also needs: %(fields)s")
+                % {"fields": ", ".join(labels)},
+                **exc.details,
+            ) from None
 
     return act(console, incident_id, "update", form, run)
 
