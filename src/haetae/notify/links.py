@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from haetae.notify.models import ActionLink
 
-ACTIONS = ("acknowledge", "resolve")
+# "approve" opens a gated message's approval page (web/approval_pages.py), never /act/.
+ACTIONS = ("acknowledge", "resolve", "approve")
 _CONTEXT = b"haetae-action-link:"
 _SIGNATURE_CHARS = 32  # 192 bits of the HMAC, base64url
 

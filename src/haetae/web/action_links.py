@@ -119,7 +119,8 @@ def _lookup(console: Console, token: str) -> tuple[_Found | None, bool]:
     secret = console.settings.jwt_secret or ""
     with console.read() as session:
         link = links.find(session, token, secret=secret)
-        if link is None:
+        if link is None or link.action not in ACTION_TITLES:
+            # An approval link opens its own page (web/approval_pages.py), never this one.
             return None, False
         return _read(console, link, session), True
 
@@ -160,7 +161,7 @@ def act(request: Request, token: str) -> HTMLResponse:
     try:
         with console.write() as session:
             link = links.find(session, token, secret=secret)
-            if link is None:
+            if link is None or link.action not in ACTION_TITLES:
                 raise _Stop("invalid", 404)
             now = console.now()
             found = _read(console, link, session)
