@@ -94,6 +94,14 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
         422,
         "The severity's policy asks this status update for more fields (details.fields).",
     ),
+    # Messages to stakeholders (comms/service.py).
+    "UNKNOWN_CHANNEL": (422, "No enabled stakeholder channel has that slug (details.channels)."),
+    "NO_CHANNELS": (
+        422,
+        "No route of the policy sends this kind of message about the incident to an existing "
+        "channel, and none was named.",
+    ),
+    "MESSAGE_NOT_FOUND": (404, "No message to stakeholders has that id."),
     "NOT_READY": (503, "A dependency is unavailable."),
 }
 

@@ -67,6 +67,7 @@ EVENT_LABELS = {
     "change_linked": N_("Suspected change"),
     "change_unlinked": N_("Change unlinked"),
     "manual_escalation": N_("Page now"),
+    "comms_sent": N_("Sent to stakeholders"),
     "contact_acknowledged": N_("External contact acknowledged"),
     "diagnostic_result": N_("Diagnostic"),
     "analysis_started": N_("First analysis started"),

@@ -26,6 +26,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from haetae.auth.models import User
+from haetae.comms.models import CommsChannel
 from haetae.contacts.models import ExternalContact
 from haetae.incidents import lifecycle
 from haetae.incidents.models import Incident
@@ -41,6 +42,8 @@ BACKOFF_FIRST = timedelta(seconds=10)
 BACKOFF_MAX = timedelta(minutes=5)
 # Due rows a claim reads to find contact methods to send to, per message it may take.
 SCAN_PER_MESSAGE = 8
+# A message to stakeholders (comms/service.py): its words are written before it is queued.
+STAKEHOLDER = "stakeholder"
 
 
 @dataclass
@@ -163,7 +166,7 @@ def _claim_for(
     held: NotificationThrottle,
     group: list[Notification],
     method_and_locale: tuple[ContactMethod, str] | None,
-    incidents: dict[str, tuple[str, bool]],
+    incidents: dict[str, tuple[str, bool, bool]],
     *,
     now: datetime,
     worker: str,
@@ -172,7 +175,7 @@ def _claim_for(
     live: list[Notification] = []
     for row in group:
         if _pointless(row, incidents.get(row.incident_id or "")):
-            _cancel(session, row, "the incident was acknowledged or resolved first")
+            _cancel(session, row, _pointless_why(row))
         else:
             live.append(row)
     if not live:
@@ -189,7 +192,13 @@ def _claim_for(
         carried = bundles.carried_again(session, carrier.id)
     else:
         carrier = live[0]
-        carried = bundles.gather(carrier, live[1:])
+        # A stakeholder message goes as written (comms/service.py), alone: never in a
+        # bundle, nor carrying one.
+        carried = (
+            []
+            if carrier.kind == STAKEHOLDER
+            else bundles.gather(carrier, [r for r in live[1:] if r.kind != STAKEHOLDER])
+        )
     carrier.status = "sending"
     carrier.attempts += 1
     carrier.lease_until = now + lease
@@ -238,35 +247,58 @@ def _settle_orphans(session: Session, *, now: datetime, limit: int, skip_locked:
         _settle_unreachable(session, row, now=now)
 
 
-def _incident_states(session: Session, ids: set[str]) -> dict[str, tuple[str, bool]]:
+def _incident_states(session: Session, ids: set[str]) -> dict[str, tuple[str, bool, bool]]:
     if not ids:
         return {}
     found = session.execute(
-        select(Incident.id, Incident.status, Incident.acknowledged_at).where(Incident.id.in_(ids))
+        select(Incident.id, Incident.status, Incident.acknowledged_at, Incident.drill).where(
+            Incident.id.in_(ids)
+        )
     ).all()
-    return {i: (status, acked is not None) for i, status, acked in found}
+    return {i: (status, acked is not None, drill) for i, status, acked, drill in found}
 
 
-def _pointless(row: Notification, state: tuple[str, bool] | None) -> bool:
-    if row.cancel_on == "never" or state is None:
+def _pointless(row: Notification, state: tuple[str, bool, bool] | None) -> bool:
+    if state is None:
         return False
-    status, acknowledged = state
+    status, acknowledged, drill = state
+    if drill and _drill_stays_inside(row):
+        return True
+    if row.cancel_on == "never":
+        return False
     if status not in lifecycle.ACTIVE:
         return True
     return row.cancel_on == "acknowledged" and acknowledged
 
 
+def _drill_stays_inside(row: Notification) -> bool:
+    """A stakeholder message routed to a channel whose route does not take drills: a drill
+    may be marked after its declaration's message was queued (comms/service.py)."""
+    return (row.data or {}).get("drill_ok") is False
+
+
+def _pointless_why(row: Notification) -> str:
+    if _drill_stays_inside(row):
+        return "a drill's message stays inside: the route has no `drills: true`"
+    return "the incident was acknowledged or resolved first"
+
+
 def _contact_methods(session: Session, ids: set[int]) -> dict[int, tuple[ContactMethod, str]]:
     if not ids:
         return {}
-    # An external contact's method has no user: its contact's language is the message's.
+    # An external contact's or a stakeholder channel's method has no user: the contact's or
+    # the channel's language is the message's.
     found = session.execute(
-        select(ContactMethod, User.locale, ExternalContact.language)
+        select(ContactMethod, User.locale, ExternalContact.language, CommsChannel.language)
         .outerjoin(User, User.id == ContactMethod.user_id)
         .outerjoin(ExternalContact, ExternalContact.id == ContactMethod.external_contact_id)
+        .outerjoin(CommsChannel, CommsChannel.id == ContactMethod.comms_channel_id)
         .where(ContactMethod.id.in_(ids))
     ).all()
-    return {cm.id: (cm, locale or language or "en") for cm, locale, language in found}
+    return {
+        cm.id: (cm, locale or language or channel or "en")
+        for cm, locale, language, channel in found
+    }
 
 
 def _cancel(session: Session, row: Notification, why: str) -> None:
@@ -386,6 +418,8 @@ def complete(
 def _recipient(row: Notification) -> str:
     if row.user_id is None and row.data.get("external_contact"):
         return f"external contact {row.data['external_contact']}"
+    if row.user_id is None and row.data.get("channel"):
+        return f"channel {row.data['channel']}"
     return f"user #{row.user_id}"
 
 

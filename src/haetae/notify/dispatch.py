@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from haetae.auth.models import User
+from haetae.comms.models import CommsMessage
 from haetae.incidents.models import Incident
 from haetae.notify import links, messages
 from haetae.notify.claims import Claimed
@@ -111,6 +112,19 @@ def _prepare_one(
         row.subject, row.body = item.subject, item.body
 
 
+def _stakeholder_words(session: Session, item: Claimed) -> dict[str, Any]:
+    """A stakeholder message is sent as written (comms/service.py): in the recipient's
+    language when it was written in several, else as it is."""
+    message = session.get(CommsMessage, item.data.get("comms_message_id"))
+    if message is None:
+        return {"subject": "", "body": ""}
+    texts = (message.data or {}).get("texts") or {}
+    want = messages.template_locale(item.locale)
+    text = texts.get(want) if want != message.locale else None
+    subject, body = (text["subject"], text["body"]) if text else (message.subject, message.body)
+    return {"subject": " ".join(subject.split()), "body": body}
+
+
 def _note(note: Any, locale: str) -> str:
     if isinstance(note, str | dict) and note:
         return localized(note, locale)
@@ -118,6 +132,8 @@ def _note(note: Any, locale: str) -> str:
 
 
 def _extra(session: Session, item: Claimed, *, now: datetime) -> dict[str, Any]:
+    if item.kind == "stakeholder":
+        return _stakeholder_words(session, item)
     if item.kind == "bundle":
         incidents = {
             i.id: i

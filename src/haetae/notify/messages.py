@@ -40,6 +40,8 @@ KINDS = (
     "manual_page",
     "external_support",
     "business",
+    # A message to stakeholders (comms/service.py): data names the message, written already.
+    "stakeholder",
 )
 # The start of every message about a drill incident (subject, and so the short form too).
 DRILL_MARK = {"en": "[DRILL]", "ko": "[훈련]"}
@@ -229,7 +231,7 @@ def render(
     body = body.strip("\n")
     # A bundle is marked only when every incident in it is a drill's (notify/dispatch.py).
     drill = extra.get("drill") if kind == "bundle" else incident is not None and incident.drill
-    if drill:
+    if drill and not subject.startswith(DRILL_MARK[lang]):
         # A drill's messages say so first, in every channel and kind (docs/drills.md): the
         # subject, the body (a chat shows only that) and so the short form.
         subject = f"{DRILL_MARK[lang]} {subject}"

@@ -27,6 +27,8 @@ NOTIFICATION_KINDS = (
     "manual_page",
     "external_support",
     "business",
+    # A message to stakeholders: a channel, a channel's member, a follower (comms/service.py).
+    "stakeholder",
 )
 
 
