@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from haetae.comms import service as comms
 from haetae.errors import HaetaeError
 from haetae.incidents import lifecycle, service
 from haetae.incidents.models import Decision, Note, StatusUpdate
@@ -69,6 +70,7 @@ def post_update(
         fields=fields,
         next_update_at=next_at.isoformat() if next_at else None,
     )
+    comms.on_event(session, policy, incident, "update", source=f"update:{update.id}", now=now)
     return update
 
 

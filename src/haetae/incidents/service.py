@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from haetae import keyset
+from haetae.comms import service as comms
 from haetae.errors import HaetaeError
 from haetae.escalation import service as escalation
 from haetae.incidents import lifecycle, severity
@@ -138,6 +139,7 @@ def declare_incident(
         user_impact=incident.user_impact,
     )
     escalation.start(session, policy, incident, now=now)
+    comms.on_event(session, policy, incident, "declaration", source="declared", now=now)
     return incident
 
 

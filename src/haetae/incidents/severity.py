@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from haetae.comms import service as comms
 from haetae.errors import HaetaeError
 from haetae.escalation import service as escalation
 from haetae.incidents import lifecycle
@@ -140,6 +141,8 @@ def follow_move(
     )
     if incident.severity != old_severity and incident.status in lifecycle.ACTIVE:
         escalation.reclassify(session, policy, incident, now=now)
+        move = f"severity:{old_severity}->{incident.severity}@{now:%Y-%m-%dT%H:%M:%S}"
+        comms.on_event(session, policy, incident, "severity_change", source=move, now=now)
 
 
 def _tighten_cadence(policy: Policy, incident: Incident, *, now: datetime) -> None:

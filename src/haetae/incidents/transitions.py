@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from haetae.comms import service as comms
 from haetae.errors import HaetaeError
 from haetae.escalation import service as escalation
 from haetae.incidents import lifecycle, resolution, service
@@ -103,6 +104,8 @@ def transition(
     )
     if to == "resolved":
         postmortems.start_if_required(session, policy, incident, now=now)
+        resolved = f"resolved@{now:%Y-%m-%dT%H:%M:%S}"
+        comms.on_event(session, policy, incident, "resolution", source=resolved, now=now)
     return incident
 
 
