@@ -18,7 +18,7 @@ from haetae.alerts.models import Integration
 from haetae.alerts.schemas import RoutingRuleIn
 from haetae.auth import service as auth
 from haetae.auth.models import User
-from haetae.configfile import export
+from haetae.configfile import comms_sections, export
 from haetae.configfile.schema import (
     SECTIONS,
     ConfigError,
@@ -27,7 +27,6 @@ from haetae.configfile.schema import (
     LoadedConfig,
     Loc,
     UserSpec,
-    item_loc,
 )
 from haetae.contacts import queries as contact_queries
 from haetae.contacts import service as contacts
@@ -57,6 +56,8 @@ KINDS = {
     "external_contacts": "external_contact",
     "checks": "check",
     "diagnostics": "allowed_target",
+    "status_page": "status_page",
+    "channels": "channel",
 }
 SIGNS = {"create": "+", "update": "~", "unchanged": "=", "remove": "-"}
 # What --prune does to something the file no longer names, when it is not a deletion:
@@ -122,6 +123,8 @@ def _name_of(section: str, item: Any) -> str:
         return str(item)  # an allow-list pattern
     if section == "external_contacts":
         return str(item.slug)
+    if section == "status_page":
+        return str(item.name)  # settings, group:<id>, component:<id>
     if section == "users":
         return str(item.username)
     if section == "integrations":
@@ -138,6 +141,7 @@ def _name_field(section: str) -> Loc:
         "routing_rules": ("rule", "name"),
         "external_contacts": ("slug",),
         "diagnostics": (),
+        "status_page": ("id",),
     }.get(section, ("id",))
 
 
@@ -171,7 +175,7 @@ def reference_problems(
             if name in seen:
                 problems.append(
                     loaded.problem(
-                        (*item_loc(section, i), *_name_field(section)),
+                        (*config.item_loc(section, i), *_name_field(section)),
                         f"'{name}' is defined twice in {section}",
                     )
                 )
@@ -230,6 +234,16 @@ def reference_problems(
                 )
     for i, check in enumerate(config.checks):
         need(("checks", i, "service"), "services", check.service, "service")
+    for j, component in enumerate(config.status_page.components):
+        for k, linked in enumerate(component.services):
+            need(("status_page", "components", j, "services", k), "services", linked, "service")
+    for i, channel in enumerate(config.channels):
+        for k, member in enumerate(channel.members):
+            team_slug = member.removeprefix("team:")
+            if team_slug != member:
+                need(("channels", i, "members", k), "teams", team_slug, "team")
+            else:
+                need(("channels", i, "members", k), "users", member, "user")
     for i, routing in enumerate(config.routing_rules):
         for where, message in severity_problems(routing.rule, severity_ids, category_ids):
             problems.append(loaded.problem(("routing_rules", i, "rule", *where), message))
@@ -262,6 +276,11 @@ def desired_state(loaded: LoadedConfig) -> export.State:
         state["checks"][check.id] = export.check_form(check)
     for pattern in config.diagnostics.allow:
         state["diagnostics"][pattern] = {"pattern": pattern}
+    if "status_page" in state:
+        for item in config.page_items():
+            state["status_page"][item.name] = comms_sections.page_item_form(item)
+    for channel in config.channels:
+        state["channels"][channel.id] = channel.model_dump(mode="json")
     return state
 
 
@@ -329,6 +348,8 @@ def plan(session: Session, loaded: LoadedConfig, *, prune: bool) -> list[Change]
                     continue  # already deactivated
                 if section == "integrations" and not item["enabled"]:
                     continue
+                if section == "status_page" and name == "settings":
+                    continue  # the page's settings are kept, never removed
                 changes.append(Change(section, name, "remove"))
     return changes
 
@@ -473,7 +494,11 @@ def _write_allowed(session: Session, pattern: str, *, now: datetime) -> None:
 
 
 def _remove(session: Session, section: str, name: str, *, now: datetime) -> None:
-    if section == "external_contacts":
+    if section == "status_page":
+        comms_sections.remove_page_item(session, name, now=now)
+    elif section == "channels":
+        comms_sections.remove_channel(session, name)
+    elif section == "external_contacts":
         found = contact_queries.find_contact(session, name)
         if found is not None:
             contacts.delete_contact(session, found)
@@ -539,6 +564,10 @@ def apply_config(
         "external_contacts": lambda spec: _write_external_contact(session, spec, now=now),
         "checks": lambda spec: _write_check(session, spec, now=now),
         "diagnostics": lambda pattern: _write_allowed(session, pattern, now=now),
+        "status_page": lambda item: comms_sections.write_page_item(
+            session, item, actor=actor, now=now
+        ),
+        "channels": lambda spec: comms_sections.write_channel(session, spec, now=now),
     }
     removals = [c for c in changes if c.action == "remove"]
     # Removals first, last section first, so that nothing left names what goes.
@@ -552,7 +581,7 @@ def apply_config(
             writers[change.section](spec)
         except HaetaeError as exc:
             where = (
-                *item_loc(change.section, change.index),
+                *config.item_loc(change.section, change.index),
                 *_loc_of(exc.details.get("field")),
             )
             raise ConfigError([loaded.problem(where, exc.message)]) from None

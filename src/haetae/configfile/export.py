@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from haetae.alerts.models import Integration, RoutingRule
 from haetae.auth.models import User
-from haetae.configfile.schema import SECTIONS
+from haetae.comms.models import CommsChannel
+from haetae.configfile.schema import DEFAULT_PAGE_TITLE, SECTIONS
 from haetae.contacts import queries as contacts
 from haetae.contacts.models import ExternalContact
 from haetae.diagnostics.models import AllowedTarget, ServiceCheck
@@ -31,6 +32,8 @@ from haetae.people import teams
 from haetae.people.models import ContactMethod, Service
 from haetae.people.schemas import ServiceSpec, TeamSpec
 from haetae.policy.escalation import EscalationPolicySpec
+from haetae.statuspage import components as status_components
+from haetae.statuspage.models import StatusPageSettings
 
 # {section: {name: the item as the file would say it, every field given}}
 State = dict[str, dict[str, dict[str, Any]]]
@@ -174,6 +177,72 @@ def _response_tools_state(session: Session, sections: tuple[str, ...] | list[str
     return state
 
 
+def page_settings_form(row: StatusPageSettings | None) -> dict[str, Any]:
+    if row is None:  # never set up: what the file gets by default
+        return {
+            "enabled": True,
+            "title": dict(DEFAULT_PAGE_TITLE),
+            "host": None,
+            "support_url": "",
+        }
+    return {
+        "enabled": row.enabled,
+        "title": dict(row.title),
+        "host": row.host,
+        "support_url": row.support_url,
+    }
+
+
+def _status_page_state(session: Session) -> dict[str, dict[str, Any]]:
+    """Issue 14's status page: its settings, groups and components, in the page's order."""
+    row = session.scalars(select(StatusPageSettings).order_by(StatusPageSettings.id)).first()
+    state: dict[str, dict[str, Any]] = {"settings": page_settings_form(row)}
+    groups = status_components.groups(session)
+    slugs = {g.id: g.slug for g in groups}
+    for position, group in enumerate(groups):
+        state[f"group:{group.slug}"] = {
+            "id": group.slug,
+            "name": dict(group.name),
+            "position": position,
+        }
+    for position, component in enumerate(status_components.components(session)):
+        state[f"component:{component.slug}"] = {
+            "id": component.slug,
+            "name": dict(component.name),
+            "description": dict(component.description or {}),
+            "group": slugs.get(component.group_id) if component.group_id else None,
+            "services": list(component.services or []),
+            "visible": component.visible,
+            "position": position,
+        }
+    return state
+
+
+def _channels_state(session: Session) -> dict[str, dict[str, Any]]:
+    channels = list(session.scalars(select(CommsChannel).order_by(CommsChannel.slug)))
+    urls: dict[int, str] = {}
+    if channels:
+        for method in session.scalars(
+            select(ContactMethod)
+            .where(ContactMethod.comms_channel_id.in_([c.id for c in channels]))
+            .order_by(ContactMethod.position, ContactMethod.id)
+        ):
+            assert method.comms_channel_id is not None
+            urls.setdefault(method.comms_channel_id, method.url)
+    return {
+        c.slug: {
+            "id": c.slug,
+            "name": c.name,
+            "purpose": c.purpose,
+            "language": c.language,
+            "url": urls.get(c.id),
+            "members": list(c.members or []),
+            "enabled": c.enabled,
+        }
+        for c in channels
+    }
+
+
 def current_state(session: Session, sections: tuple[str, ...] | list[str] = SECTIONS) -> State:
     state: State = {}
     if "users" in sections:
@@ -201,6 +270,10 @@ def current_state(session: Session, sections: tuple[str, ...] | list[str] = SECT
         rows_r = session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id))
         state["routing_rules"] = {r.name: routing_rule_form(r) for r in rows_r}
     state.update(_response_tools_state(session, sections))
+    if "status_page" in sections:
+        state["status_page"] = _status_page_state(session)
+    if "channels" in sections:
+        state["channels"] = _channels_state(session)
     return state
 
 
@@ -263,6 +336,11 @@ _EXTERNAL_DEFAULTS = {
 }
 
 
+_PAGE_DEFAULTS = {"enabled": True, "support_url": ""}
+_COMPONENT_DEFAULTS = {"visible": True}
+_CHANNEL_DEFAULTS = {"purpose": "", "language": "ko", "enabled": True}
+
+
 def export_document(state: State) -> dict[str, Any]:
     document: dict[str, Any] = {"version": 1}
     users = []
@@ -297,6 +375,22 @@ def export_document(state: State) -> dict[str, Any]:
     document["external_contacts"] = externals
     document["checks"] = [_tidy_check(c) for c in state.get("checks", {}).values()]
     document["diagnostics"] = {"allow": list(state.get("diagnostics", {}))}
+    page = state.get("status_page", {})
+    # A page nobody has set up is left out, as the file that never named it.
+    if page and (len(page) > 1 or page["settings"] != page_settings_form(None)):
+        settings = _tidy(page["settings"], _PAGE_DEFAULTS)
+        settings["groups"] = [
+            {"id": g["id"], "name": g["name"]}
+            for name, g in page.items()
+            if name.startswith("group:")
+        ]
+        settings["components"] = [
+            _tidy({k: v for k, v in c.items() if k != "position"}, _COMPONENT_DEFAULTS)
+            for name, c in page.items()
+            if name.startswith("component:")
+        ]
+        document["status_page"] = settings
+    document["channels"] = [_tidy(c, _CHANNEL_DEFAULTS) for c in state.get("channels", {}).values()]
     return document
 
 

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -52,6 +53,9 @@ SECTIONS = (
     "external_contacts",
     "checks",
     "diagnostics",
+    # Issue 14: the status page's components name services; channels name users and teams.
+    "status_page",
+    "channels",
 )
 
 Loc = tuple[str | int, ...]
@@ -255,6 +259,130 @@ class DiagnosticsSpec(_Strict):
     allow: list[AllowPattern] = Field(default_factory=list, max_length=1000)
 
 
+def _localized(value: Any) -> Any:
+    """A name as one string (both languages) or {en, ko} (one may be left out)."""
+    if isinstance(value, str):
+        return {"en": value, "ko": value}
+    if isinstance(value, dict) and value:
+        text = {k: v for k, v in value.items() if isinstance(v, str) and v.strip()}
+        if text and set(value) <= {"en", "ko"}:
+            en = text.get("en") or text.get("ko", "")
+            return {"en": en, "ko": text.get("ko") or en}
+    return value
+
+
+LocalizedName = Annotated[
+    dict[Literal["en", "ko"], Annotated[str, Field(min_length=1, max_length=300)]],
+    BeforeValidator(_localized),
+]
+LocalizedText = Annotated[
+    dict[Literal["en", "ko"], Annotated[str, Field(max_length=4000)]],
+    BeforeValidator(_localized),
+]
+
+
+class StatusGroupSpec(_Strict):
+    id: str = Field(pattern=ID_PATTERN, max_length=64)
+    name: LocalizedName
+
+
+class StatusComponentSpec(_Strict):
+    """A component of the status page, linked to Haetae services whose incidents set its
+    state."""
+
+    id: str = Field(pattern=ID_PATTERN, max_length=64)
+    name: LocalizedName
+    description: LocalizedText = Field(default_factory=dict)
+    group: str | None = Field(default=None, max_length=64)
+    services: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=100
+    )
+    visible: bool = True
+
+
+DEFAULT_PAGE_TITLE: dict[Literal["en", "ko"], str] = {"en": "Service status", "ko": "서비스 상태"}
+
+
+class StatusPageSpec(_Strict):
+    enabled: bool = True
+    title: LocalizedName = Field(default_factory=lambda: dict(DEFAULT_PAGE_TITLE))
+    host: str | None = Field(default=None, max_length=253)
+    support_url: str = Field(default="", max_length=2000)
+    groups: list[StatusGroupSpec] = Field(default_factory=list, max_length=200)
+    components: list[StatusComponentSpec] = Field(default_factory=list, max_length=1000)
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str | None) -> str | None:
+        if value is not None and (value.startswith("*.") or not _host_ok(value)):
+            raise ValueError(f"'{value}' is not a host name")
+        return value.lower().rstrip(".") if value else None
+
+    @field_validator("support_url")
+    @classmethod
+    def _link(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://", "mailto:")):
+            raise ValueError("support_url is an http(s) or mailto: link")
+        return value
+
+    @model_validator(mode="after")
+    def _groups_named(self) -> StatusPageSpec:
+        ids = [g.id for g in self.groups]
+        if len(set(ids)) != len(ids):
+            raise ValueError("two groups have the same id")
+        ids_c = [c.id for c in self.components]
+        if len(set(ids_c)) != len(ids_c):
+            raise ValueError("two components have the same id")
+        for component in self.components:
+            if component.group is not None and component.group not in ids:
+                raise ValueError(
+                    f"component '{component.id}' names group '{component.group}', which is not "
+                    f"in groups (one of: {', '.join(ids) or 'none'})"
+                )
+        return self
+
+
+@dataclass(frozen=True)
+class PageItem:
+    """One applied part of `status_page:`: its settings, a group or a component."""
+
+    kind: str  # settings | group | component
+    spec: Any
+    loc: Loc
+
+    @property
+    def name(self) -> str:
+        return "settings" if self.kind == "settings" else f"{self.kind}:{self.spec.id}"
+
+
+class ChannelSpec(_Strict):
+    """A stakeholder channel: a room or list reached through an Apprise URL, or people and
+    teams (`members`: usernames and `team:<slug>`)."""
+
+    id: str = Field(pattern=ID_PATTERN, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    purpose: str = Field(default="", max_length=4000)
+    language: Literal["en", "ko"] = "ko"
+    url: str | None = Field(default=None, min_length=3, max_length=4000)
+    members: list[Annotated[str, Field(min_length=1, max_length=70)]] = Field(
+        default_factory=list, max_length=500
+    )
+    enabled: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _deliverable(cls, value: str | None) -> str | None:
+        if value is not None:
+            delivery.check_url(value)  # its message never repeats the URL
+        return value
+
+    @model_validator(mode="after")
+    def _reaches_someone(self) -> ChannelSpec:
+        if self.url is None and not self.members:
+            raise ValueError("a channel has a url or members")
+        return self
+
+
 class ConfigFile(_Strict):
     version: Literal[1] = 1
     users: list[UserSpec] = Field(default_factory=list)
@@ -267,6 +395,8 @@ class ConfigFile(_Strict):
     external_contacts: list[ExternalContactSpec] = Field(default_factory=list)
     checks: list[CheckDefinition] = Field(default_factory=list)
     diagnostics: DiagnosticsSpec = Field(default_factory=DiagnosticsSpec)
+    status_page: StatusPageSpec = Field(default_factory=StatusPageSpec)
+    channels: list[ChannelSpec] = Field(default_factory=list)
 
     @property
     def sections(self) -> list[str]:
@@ -277,11 +407,33 @@ class ConfigFile(_Strict):
         """A section's entries (the allow-list's patterns for `diagnostics`)."""
         if section == "diagnostics":
             return list(self.diagnostics.allow)
+        if section == "status_page":
+            return self.page_items()
         return list(getattr(self, section))
+
+    def page_items(self) -> list[PageItem]:
+        page = self.status_page
+        return [
+            PageItem("settings", page, ("status_page",)),
+            *(
+                PageItem("group", g, ("status_page", "groups", i))
+                for i, g in enumerate(page.groups)
+            ),
+            *(
+                PageItem("component", c, ("status_page", "components", i))
+                for i, c in enumerate(page.components)
+            ),
+        ]
+
+    def item_loc(self, section: str, index: int) -> Loc:
+        """Where a section's entry is in the file."""
+        if section == "status_page":
+            return self.page_items()[index].loc
+        return item_loc(section, index)
 
 
 def item_loc(section: str, index: int) -> Loc:
-    """Where a section's entry is in the file."""
+    """Where a section's entry is in the file (see ConfigFile.item_loc for status_page)."""
     return ("diagnostics", "allow", index) if section == "diagnostics" else (section, index)
 
 

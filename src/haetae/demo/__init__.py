@@ -2,7 +2,8 @@
 page, incidents in several states, post-mortems in each of their states, a follow-up board with
 cards in every lane and column, a finished game day with its scorecard, and on the burning
 incident a matched runbook half done, its first analysis, checklists under way and the
-suspected release from the change feed (demo/response.py)."""
+suspected release from the change feed (demo/response.py), and a status page with its
+public incident and a maintenance window (demo/statuspage.py)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from haetae.demo.drill import seed_drills
 from haetae.demo.followup import category, seed_followup
 from haetae.demo.history import seed_history
 from haetae.demo.response import seed_response
+from haetae.demo.statuspage import seed_statuspage
 from haetae.incidents import activity, roles, transitions
 from haetae.incidents import service as incidents
 from haetae.incidents.schemas import DecisionIn, IncidentDeclare, NoteIn, StatusUpdateIn
@@ -204,6 +206,7 @@ def _demo_incidents(session: Session, policy: Policy, now: datetime) -> None:
         now=t0 + timedelta(minutes=9),
     )
     seed_response(session, policy, payments, now)
+    seed_statuspage(session, policy, payments, now)
 
     search = incidents.declare_incident(
         session,

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from haetae.clock import utcnow
+from haetae.comms import templates as comms_templates
 from haetae.errors import HaetaeError
 from haetae.incidents.models import Incident
 from haetae.policy.schema import Policy
@@ -306,11 +307,11 @@ def _from_template(
     session: Session, policy: Policy, incident: Incident, kind: str, *, now: datetime
 ) -> dict[str, str]:
     """The template's words in both languages, from only what the public may read."""
-    raise HaetaeError(
-        "VALIDATION_ERROR",
-        f"the communication templates are not available yet: write the body ({kind})",
-        field="body",
-    )
+    written = {}
+    for lang in LANGUAGES:
+        context = comms_templates.context_for(session, policy, incident, lang, now=now, public=True)
+        written[lang] = comms_templates.render(session, policy, kind, context, lang).body
+    return written
 
 
 def draft_update(
