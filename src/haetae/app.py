@@ -21,6 +21,7 @@ from haetae.alerts.ingest_routes import router as ingest_router
 from haetae.alerts.integrations import TokenCache
 from haetae.alerts.writer import IngestWriter
 from haetae.auth.keys import KeyUse
+from haetae.comms import templates as comms_templates
 from haetae.config import Settings
 from haetae.db import Database, database_fault
 from haetae.errors import ERROR_CODES, HaetaeError, envelope, error_answer
@@ -51,6 +52,12 @@ def create_app(
     """Build the app. Settings are checked here; nothing connects until start-up."""
     settings.check()
     policy = policy or load_policy(settings.policy_file)
+    # The worker's jobs and the change hooks render templates with only a session at hand.
+    comms_templates.configure(
+        templates_dir=settings.comms_templates_dir,
+        policy_file=settings.policy_file,
+        public_url=settings.base_url,
+    )
     db = database or Database(settings.resolved_database_url)
     should_migrate = settings.is_sqlite if migrate is None else migrate
 

@@ -257,7 +257,7 @@ def test_template_reaching_outside_its_context_fails_and_leaks_nothing(
         ("update", "longer than 20000"),
     ):
         with pytest.raises(HaetaeError) as caught:
-            templates.render(None, policy, kind, context, "en", dirs=[tmp_path])  # type: ignore[arg-type]
+            templates.render(None, policy, kind, context, "en", dirs=[tmp_path])
         assert caught.value.code == "TEMPLATE_ERROR" and caught.value.status == 422
         assert reason in caught.value.message
         assert "<class" not in caught.value.message and "object at 0x" not in caught.value.message
@@ -272,27 +272,39 @@ def test_template_reaching_outside_its_context_fails_and_leaks_nothing(
     assert ("disband.ko.txt", 1) in found and ("tweet.en.txt", None) in found
     assert ("internal_update.en.txt", 3) in found
     assert templates.check([templates.SHIPPED]) == []
+    # What create_app and `haetae worker` configure is what a render without `dirs` reads.
+    (tmp_path / "resolution.en.txt").write_text("Subject: done\n\n{{ title }}\n", "utf-8")
+    try:
+        templates.configure(templates_dir=str(tmp_path))
+        out = templates.render(None, policy, "resolution", context, "en")
+    finally:
+        templates.configure()
+    assert (out.subject, out.body) == ("done", "Payment API errors")
 
 
 def test_cli_checks_renders_and_posts_seed_004_fields(haetae: Haetae, tmp_path: Path) -> None:
     seed004 = str(ROOT / "policies" / "seed-004-sev1-3.yaml")
-    env = {"POLICY_FILE": seed004}
     inc = haetae(
-        "declare --title 'API 5xx' --service api --severity SEV-3 --reason test --json", **env
+        "declare --title 'API 5xx' --service api --severity SEV-3 --reason test --json",
+        POLICY_FILE=seed004,
     ).json()["id"]
-    refused = haetae(f"update {inc} --situation '일부 5xx'", expect=3, **env)
+    refused = haetae(f"update {inc} --situation '일부 5xx'", expect=3, POLICY_FILE=seed004)
     assert "UPDATE_FIELDS_REQUIRED" in refused.err and "permanent_fix" in refused.err
     haetae(
         f"update {inc} --situation '일부 5xx' --next-steps '캐시 재구성' "
         "--field customer_impact=일부 --field workaround=재시도 --field permanent_fix=다음주",
-        **env,
+        POLICY_FILE=seed004,
     )
-    out = haetae(f"templates render internal_update --incident {inc} --lang ko", **env).out
+    out = haetae(
+        f"templates render internal_update --incident {inc} --lang ko", POLICY_FILE=seed004
+    ).out
     assert "**다음 단계**: 캐시 재구성" in out and "**영구 조치 일정**: 다음주" in out
     # An override folder from the policy's point of view: COMMS_TEMPLATES_DIR.
     (tmp_path / "disband.ko.txt").write_text("Subject: 끝\n\n{{ title }} 해산\n", encoding="utf-8")
     out = haetae(
-        f"templates render disband --incident {inc}", COMMS_TEMPLATES_DIR=str(tmp_path), **env
+        f"templates render disband --incident {inc}",
+        COMMS_TEMPLATES_DIR=str(tmp_path),
+        POLICY_FILE=seed004,
     ).out
     assert out.splitlines()[:3] == ["끝", "", "API 5xx 해산"]
     (tmp_path / "update.en.txt").write_text("Subject: x\n\n{{ title }\n", encoding="utf-8")

@@ -107,11 +107,17 @@ def worker(
     import signal
 
     from haetae.cli.common import database, policy
+    from haetae.comms import templates
     from haetae.observability import configure_logging
     from haetae.worker import Worker, config_from
 
     config = config_or_exit(check=True)
     configure_logging(config.log_level)
+    templates.configure(
+        templates_dir=config.comms_templates_dir,
+        policy_file=config.policy_file,
+        public_url=config.base_url,
+    )
     with database(config) as db:
         running = Worker(db, policy(config), config_from(config))
         if once:
