@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
@@ -146,7 +147,8 @@ class _Bounded(SandboxedEnvironment):
 
     intercepted_binops = frozenset(["*", "**", "%", "+"])
     code_generator_class = _Generator
-    deadline = 0.0
+    # Per thread: the API's thread pool and the worker render with the same environment.
+    clock = threading.local()
 
     def bounded(self, value: Any) -> Any:
         self._tick()
@@ -155,7 +157,7 @@ class _Bounded(SandboxedEnvironment):
         return value
 
     def _tick(self) -> None:
-        if time.monotonic() > self.deadline:
+        if time.monotonic() > getattr(self.clock, "deadline", 0.0):
             raise SecurityError("the template ran too long (a loop?)")
 
     def unsafe_undefined(self, obj: Any, attribute: str) -> Undefined:
@@ -260,7 +262,7 @@ def _line_of(exc: BaseException, path: Path) -> int | None:
 
 
 def _run(env: _Bounded, path: Path, context: dict[str, Any]) -> str:
-    env.deadline = time.monotonic() + MAX_SECONDS
+    env.clock.deadline = time.monotonic() + MAX_SECONDS
     template = env.get_template(str(path))
     out: list[str] = []
     size = 0
