@@ -43,6 +43,8 @@ class JobContext:
     policy_file: str = ""
     prometheus_url: str = ""
     diagnostics_concurrency: int = 50
+    # Status page subscribers (statuspage/fanout_jobs.py): messages a second per transport.
+    subscriber_send_rate: float = 100.0
 
     @contextmanager
     def session(self, *, write: bool = True) -> Iterator[Session]:

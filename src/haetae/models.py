@@ -35,6 +35,7 @@ from haetae.people.models import ContactMethod, NotificationRule, Service, Team,
 from haetae.postmortems.models import Postmortem, PostmortemReview
 from haetae.reviews.models import ReviewReport
 from haetae.runbooks.models import IncidentIntake, IncidentRunbook, RunbookStep
+from haetae.statuspage.fanout_models import StatusFanout
 from haetae.statuspage.models import (
     Component,
     ComponentGroup,
@@ -105,6 +106,7 @@ __all__ = [
     "SearchDocument",
     "Service",
     "ServiceCheck",
+    "StatusFanout",
     "StatusPageSettings",
     "StatusUpdate",
     "Subscriber",

@@ -35,6 +35,7 @@ from haetae.notify import rows as outbox_rows
 from haetae.notify.bundles import Carried, release_carried
 from haetae.notify.models import Notification, NotificationThrottle
 from haetae.people.models import ContactMethod
+from haetae.statuspage.models import Subscriber
 from haetae.timeline import service as timeline
 
 MAX_ATTEMPTS = 4  # then the user's next contact method
@@ -192,11 +193,11 @@ def _claim_for(
         carried = bundles.carried_again(session, carrier.id)
     else:
         carrier = live[0]
-        # A stakeholder message goes as written (comms/service.py), alone: never in a
-        # bundle, nor carrying one.
+        # A subscriber's messages are each complete (their own unsubscribe link and
+        # headers): one at a time, never a bundle.
         carried = (
             []
-            if carrier.kind == STAKEHOLDER
+            if method.subscriber_id or carrier.kind == STAKEHOLDER
             else bundles.gather(carrier, [r for r in live[1:] if r.kind != STAKEHOLDER])
         )
     carrier.status = "sending"
@@ -286,18 +287,25 @@ def _pointless_why(row: Notification) -> str:
 def _contact_methods(session: Session, ids: set[int]) -> dict[int, tuple[ContactMethod, str]]:
     if not ids:
         return {}
-    # An external contact's or a stakeholder channel's method has no user: the contact's or
-    # the channel's language is the message's.
+    # An external contact's, a status page subscriber's or a stakeholder channel's method
+    # has no user: the contact's, the subscriber's or the channel's language is the message's.
     found = session.execute(
-        select(ContactMethod, User.locale, ExternalContact.language, CommsChannel.language)
+        select(
+            ContactMethod,
+            User.locale,
+            ExternalContact.language,
+            Subscriber.language,
+            CommsChannel.language,
+        )
         .outerjoin(User, User.id == ContactMethod.user_id)
         .outerjoin(ExternalContact, ExternalContact.id == ContactMethod.external_contact_id)
+        .outerjoin(Subscriber, Subscriber.id == ContactMethod.subscriber_id)
         .outerjoin(CommsChannel, CommsChannel.id == ContactMethod.comms_channel_id)
         .where(ContactMethod.id.in_(ids))
     ).all()
     return {
-        cm.id: (cm, locale or language or channel or "en")
-        for cm, locale, language, channel in found
+        cm.id: (cm, locale or language or reader or channel or "en")
+        for cm, locale, language, reader, channel in found
     }
 
 

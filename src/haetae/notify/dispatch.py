@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from haetae.auth.models import User
 from haetae.comms.models import CommsMessage
 from haetae.incidents.models import Incident
-from haetae.notify import links, messages
+from haetae.notify import links, messages, unsubscribe
 from haetae.notify.claims import Claimed
 from haetae.notify.models import Notification
 from haetae.oncall.models import Schedule
@@ -87,6 +87,12 @@ def _prepare_one(
             for action in (CONTACT_LINKS if contact_id else ("acknowledge", "resolve"))
         ]
         ack_url, resolve_url = issued[0], (issued[1] if len(issued) > 1 else None)
+    extra = _extra(session, item, now=now)
+    subscriber = item.data.get("subscriber")
+    if item.kind == "status_update" and isinstance(subscriber, dict):
+        # A status page subscriber's one-click unsubscribe link, derived, never stored.
+        token = unsubscribe.token(secret, int(subscriber["id"]), str(subscriber["key"]))
+        extra["unsubscribe_url"] = unsubscribe.url(public_url, token)
     message = messages.render(
         item.kind,
         incident=incident,
@@ -99,7 +105,7 @@ def _prepare_one(
         recipient=(
             (user.display_name or user.username) if user else str(item.data.get("recipient", ""))
         ),
-        extra=_extra(session, item, now=now),
+        extra=extra,
     )
     body = message.body
     if item.data.get("mention") in MENTIONS:

@@ -40,6 +40,10 @@ KINDS = (
     "manual_page",
     "external_support",
     "business",
+    # Status page subscribers (statuspage/subscribers.py): the double opt-in's confirmation,
+    # and a published public update or maintenance notice; data holds their words.
+    "status_confirm",
+    "status_update",
     # A message to stakeholders (comms/service.py): data names the message, written already.
     "stakeholder",
 )

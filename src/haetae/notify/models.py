@@ -27,6 +27,10 @@ NOTIFICATION_KINDS = (
     "manual_page",
     "external_support",
     "business",
+    # Status page subscribers (statuspage/subscribers.py): the double opt-in's confirmation,
+    # and a published public update or maintenance notice; data holds their words.
+    "status_confirm",
+    "status_update",
     # A message to stakeholders: a channel, a channel's member, a follower (comms/service.py).
     "stakeholder",
 )

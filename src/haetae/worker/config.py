@@ -26,6 +26,7 @@ class WorkerConfig:
     policy_file: str = ""
     prometheus_url: str = ""
     diagnostics_concurrency: int = 50
+    subscriber_send_rate: float = 100.0
 
 
 def config_from(settings: Settings) -> WorkerConfig:
@@ -42,4 +43,5 @@ def config_from(settings: Settings) -> WorkerConfig:
         policy_file=str(settings.policy_file or ""),
         prometheus_url=settings.prometheus_url,
         diagnostics_concurrency=settings.diagnostics_concurrency,
+        subscriber_send_rate=settings.subscriber_send_rate,
     )

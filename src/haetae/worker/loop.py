@@ -144,6 +144,7 @@ class Worker:
                 policy_file=self.config.policy_file,
                 prometheus_url=self.config.prometheus_url,
                 diagnostics_concurrency=self.config.diagnostics_concurrency,
+                subscriber_send_rate=self.config.subscriber_send_rate,
             )
             done = self._attempt(job.name, partial(job.run, ctx))
             if done is None:
