@@ -164,6 +164,9 @@ def test_required_fields_refuse_an_update_and_the_console_shows_them(
         "mitigation_eta": "15:30",
         "final_eta": "17:00",
     }
+    moved = api.patch(f"/api/v1/incidents/{inc}", json={"severity": "P2", "severity_reason": "x"})
+    assert moved.status_code == 200, moved.text
+    assert "P1 → P2" in _render(api, "severity_change", inc, "ko")["subject"]
     mgmt = _render(api, "management_summary", inc, "en")["body"]
     assert "- Impact: Checkout fails for everyone" in mgmt
     assert "**Incident Summary**" in mgmt

@@ -20,6 +20,7 @@ from haetae.incidents.models import Incident, RoleAssignment, StatusUpdate
 from haetae.labels import STATUS_LABELS
 from haetae.policy.schema import Policy
 from haetae.policy.terms import localized
+from haetae.timeline.models import TimelineEvent
 
 # The status update fields a severity may require (communications.UpdateField), as the
 # console, the CLI and the templates name them.
@@ -124,6 +125,20 @@ def _update_view(policy: Policy, update: StatusUpdate | None, locale: str) -> di
     }
 
 
+def _previous_severity(session: Session, incident: Incident) -> str:
+    """The severity before the latest change to the current one (the severity_change
+    message), read from the timeline so every caller gets it without passing it."""
+    data = session.scalars(
+        select(TimelineEvent.data)
+        .where(TimelineEvent.incident_id == incident.id, TimelineEvent.kind == "severity_changed")
+        .order_by(TimelineEvent.at.desc(), TimelineEvent.id.desc())
+        .limit(1)
+    ).first()
+    if not data or data.get("to") != incident.severity or data.get("from") == incident.severity:
+        return ""
+    return str(data.get("from") or "")
+
+
 def _names(session: Session, usernames: set[str]) -> dict[str, str]:
     if not usernames:
         return {}
@@ -176,7 +191,7 @@ def context_for(
             if severity_name == incident.severity
             else f"{incident.severity} ({severity_name})",
         },
-        "previous_severity": "",
+        "previous_severity": _previous_severity(session, incident),
         "status_id": incident.status,
         "status": i18n.gettext_for(lang, STATUS_LABELS[incident.status])
         if incident.status in STATUS_LABELS
