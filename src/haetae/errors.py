@@ -102,6 +102,9 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
         "channel, and none was named.",
     ),
     "MESSAGE_NOT_FOUND": (404, "No message to stakeholders has that id."),
+    # Approval-gated messages (comms/approvals.py).
+    "NOT_AN_APPROVER": (403, "Only the message's approvers may approve or reject it."),
+    "MESSAGE_NOT_PENDING": (409, "The message is not waiting for approval (decided or sent)."),
     "NOT_READY": (503, "A dependency is unavailable."),
 }
 

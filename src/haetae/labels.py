@@ -75,6 +75,10 @@ EVENT_LABELS = {
     "public_incident_opened": N_("Public incident opened"),
     "public_update_published": N_("Public update published"),
     "public_update_reminder": N_("Public update reminder"),
+    "comms_approval_requested": N_("Approval requested"),
+    "comms_approval_edited": N_("Message edited before approval"),
+    "comms_approval_approved": N_("Message approved"),
+    "comms_approval_rejected": N_("Message rejected"),
 }
 DECISION_KINDS = {"technical": N_("Technical"), "operational": N_("Operational")}
 ACCOUNT_ROLES = {"viewer": N_("Viewer"), "responder": N_("Responder"), "admin": N_("Admin")}

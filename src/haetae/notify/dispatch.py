@@ -93,6 +93,20 @@ def _prepare_one(
         # A status page subscriber's one-click unsubscribe link, derived, never stored.
         token = unsubscribe.token(secret, int(subscriber["id"]), str(subscriber["key"]))
         extra["unsubscribe_url"] = unsubscribe.url(public_url, token)
+    if incident is not None and item.kind == "approval_request":
+        # The approver's one-use link to the approval page (comms/approvals.py); the jti on
+        # the row ties the link to the message it approves.
+        token = links.issue(
+            session,
+            incident_id=incident.id,
+            action="approve",
+            user_id=item.user_id,
+            now=now,
+            ttl=LINK_TTL,
+            secret=secret,
+        )
+        extra["approve_url"] = f"{public_url.rstrip('/')}/approvals/link/{token}"
+        item.data = {**item.data, "link_jti": token.partition(".")[0]}
     message = messages.render(
         item.kind,
         incident=incident,
@@ -116,6 +130,8 @@ def _prepare_one(
     row = session.get(Notification, item.id)  # claimed in this session: no query
     if row is not None:
         row.subject, row.body = item.subject, item.body
+        if item.kind == "approval_request":
+            row.data = item.data
 
 
 def _stakeholder_words(session: Session, item: Claimed) -> dict[str, Any]:

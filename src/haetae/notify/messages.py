@@ -44,6 +44,8 @@ KINDS = (
     # and a published public update or maintenance notice; data holds their words.
     "status_confirm",
     "status_update",
+    # An approval-gated stakeholder message (comms/approvals.py): data holds its text.
+    "approval_request",
     # A message to stakeholders (comms/service.py): data names the message, written already.
     "stakeholder",
 )

@@ -31,6 +31,8 @@ NOTIFICATION_KINDS = (
     # and a published public update or maintenance notice; data holds their words.
     "status_confirm",
     "status_update",
+    # A stakeholder message waits for its approvers (comms/approvals.py).
+    "approval_request",
     # A message to stakeholders: a channel, a channel's member, a follower (comms/service.py).
     "stakeholder",
 )

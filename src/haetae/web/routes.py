@@ -18,6 +18,7 @@ from haetae.web import (
     change_pages,
     change_panel,
     checklist_panel,
+    comms_forms,
     comms_panel,
     contact_pages,
     declare,
@@ -85,6 +86,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(change_panel.router)
     # Issue 14: the Communications panel, approvals, the status page editor, subscribers.
     app.include_router(comms_panel.router)
+    app.include_router(comms_forms.router)
     app.include_router(approval_pages.router)
     app.include_router(statuspage_editor.router)
     app.include_router(subscriber_pages.router)
