@@ -52,6 +52,10 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
         409,
         "The drill cannot do that in its current status (scheduled, running, ended, canceled).",
     ),
+    "DRILL_NOT_PUBLIC": (
+        422,
+        "A drill incident never reaches the status page or outside stakeholders.",
+    ),
     "RUNBOOK_NOT_FOUND": (404, "No runbook has that id (in the library, or on the incident)."),
     "RUNBOOK_STEP_NOT_FOUND": (404, "The runbook has no step with that id."),
     "RUNBOOK_ALREADY_ATTACHED": (409, "That runbook is already attached to the incident."),

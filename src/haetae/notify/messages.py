@@ -40,6 +40,9 @@ KINDS = (
     "manual_page",
     "external_support",
     "business",
+    # A public incident's next update is due (statuspage/page_jobs.py): data holds its code,
+    # public title {en, ko} and the cadence in minutes.
+    "public_update_reminder",
     # Status page subscribers (statuspage/subscribers.py): the double opt-in's confirmation,
     # and a published public update or maintenance notice; data holds their words.
     "status_confirm",
