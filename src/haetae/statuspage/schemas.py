@@ -145,7 +145,12 @@ class PublicIncidentOut(BaseModel):
 
 
 def _utc(value: datetime | None) -> datetime | None:
-    return value.astimezone(UTC) if value is not None else None
+    """In UTC, and within years a window can have (year 1 with an offset overflows)."""
+    if value is None:
+        return None
+    if not 1970 <= value.year <= 2100:
+        raise ValueError("a time between 1970 and 2100")
+    return value.astimezone(UTC)
 
 
 class MaintenanceIn(Input):
