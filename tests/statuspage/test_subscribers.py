@@ -11,6 +11,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import unquote
 
 import httpx
@@ -31,15 +32,18 @@ from haetae.statuspage.models import (
     Component,
     PublicIncident,
     PublicUpdate,
+    StatusPageSettings,
     Subscriber,
 )
 from haetae.worker import Worker
 from haetae.worker.config import WorkerConfig
+from tests.cli.conftest import Haetae, _base_env
 from tests.conftest import ADMIN_KEY, JWT_SECRET
 from tests.e2e.conftest import browser, page  # noqa: F401  (the browser fixtures)
 from tests.support.pg import free_port
 from tests.support.smtp import SmtpServer, body_of
 from tests.support.webhook import WebhookReceiver
+from tests.web.console_client import console_for, csrf_from
 
 MAIL = "reader@example.com"
 
@@ -130,6 +134,7 @@ def test_subscribe_confirm_fan_out_and_unsubscribe(
     smtp_server: SmtpServer,
     webhook: WebhookReceiver,
     page: Page,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     base = status_server
     now = utcnow()
@@ -140,7 +145,10 @@ def test_subscribe_confirm_fan_out_and_unsubscribe(
         web_c = Component(
             slug="web", name={"en": "Website", "ko": "웹사이트"}, created_at=now, updated_at=now
         )
-        session.add_all([api_c, web_c])
+        page_settings = StatusPageSettings(
+            enabled=True, title={"en": "Acme status", "ko": "Acme 상태"}, updated_at=now
+        )
+        session.add_all([api_c, web_c, page_settings])
         session.flush()
         api_id = api_c.id
     worker = Worker(
@@ -154,7 +162,7 @@ def test_subscribe_confirm_fan_out_and_unsubscribe(
     )
     try:
         # A reader subscribes on the form, to the API only.
-        page.goto(f"{base}/status/subscribe?lang=en")
+        page.goto(f"{base}/status?lang=en")  # the public page carries the form
         page.get_by_label("E-mail address").fill(MAIL)
         page.get_by_label("API").check()
         page.get_by_role("button", name="Subscribe").click()
@@ -197,6 +205,7 @@ def test_subscribe_confirm_fan_out_and_unsubscribe(
         mail = smtp_server.wait_for(1)[0]
         assert MAIL in smtp_server.recipients[0]
         text = body_of(mail)
+        assert str(mail["Subject"]).startswith("[Acme status] API errors")
         assert "Errors on the API; we are on it." in text
         unsubscribe_link = re.search(r"(http://\S+/status/unsubscribe/\S+)", text)
         assert unsubscribe_link, text
@@ -243,6 +252,31 @@ def test_subscribe_confirm_fan_out_and_unsubscribe(
         assert MAIL not in listed.text and "127.0.0.1:" not in listed.text
         assert listed.json()["counts"] == {"confirmed": 1, "pending": 0, "unsubscribed": 2}
         assert anon.get("/api/v1/status-page/subscribers").status_code == 401
+        # The same masked list and one person's export in the CLI; the console's page lists
+        # them masked to an admin, deletes one, and refuses anyone else.
+        clock.reset()  # sign-in tokens are checked against the real clock
+        haetae = Haetae({**_base_env(tmp_path), "DATABASE_URL": db.url})
+        listed_cli = haetae("status-page subscribers list").out
+        assert "r***@e***.com" in listed_cli and MAIL not in listed_cli
+        assert f'"address": "{MAIL}"' in haetae(f"status-page subscribers export {MAIL}").out
+        web_id = next(
+            s["id"]
+            for s in listed.json()["subscribers"]
+            if s["component_ids"] != [api_id] and s["component_ids"]
+        )
+        with console_for(base, db, "sp-admin", role="admin") as console:
+            shown = console.get("/status-page/subscribers")
+            assert shown.status_code == 200, shown.headers.get("location")
+            assert "r***@e***.com" in shown.text and MAIL not in shown.text
+            gone = console.post(
+                f"/status-page/subscribers/{web_id}/delete",
+                data={"csrf_token": csrf_from(shown.text)},
+            )
+            assert gone.status_code == 303
+        with console_for(base, db, "sp-viewer", role="viewer") as console:
+            assert console.get("/status-page/subscribers").status_code == 403
+        assert len(admin.get("/api/v1/status-page/subscribers").json()["subscribers"]) == 2
+
         exported = admin.get("/api/v1/status-page/subscribers/export", params={"address": MAIL})
         [mine] = exported.json()["subscriptions"]
         assert mine["address"] == MAIL and mine["messages_sent"] == 2

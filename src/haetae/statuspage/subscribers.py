@@ -75,7 +75,7 @@ _text = text_in
 
 def page_enabled(session: Session) -> bool:
     settings = session.scalars(select(StatusPageSettings).limit(1)).first()
-    return settings is None or settings.enabled
+    return settings is not None and settings.enabled
 
 
 def visible_components(session: Session) -> list[tuple[str, dict[str, str]]]:
@@ -196,6 +196,8 @@ def subscribe(
     now), a webhook is confirmed at once. A confirmed subscription is left as it is (an
     unauthenticated request must not change someone's subscription), and the caller answers
     the same whatever happened, so nobody learns who subscribes."""
+    if not page_enabled(session):
+        raise HaetaeError("NOT_FOUND", "The status page is off.")
     clean = _address(kind, address, setup)
     component_ids = _components(session, components)
     language = language if language in LANGUAGES else "en"
