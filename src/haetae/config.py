@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     # ones (besides the policy's communications.templates_dir), and how many messages a second
     # the status page's fan-out hands to one transport (SMTP, webhooks).
     comms_templates_dir: str = Field(default="", alias="COMMS_TEMPLATES_DIR")
-    subscriber_send_rate: float = Field(default=100.0, alias="SUBSCRIBER_SEND_RATE", gt=0)
+    subscriber_send_rate: float = Field(default=300.0, alias="SUBSCRIBER_SEND_RATE", gt=0)
     # The Apprise mail URL status page mail leaves through, without a recipient
     # (`mailtos://user:pass@smtp.example.com?from=status@example.com`); each subscriber's
     # address is added as its `to`. Unset: e-mail subscriptions are refused.

@@ -44,7 +44,7 @@ class JobContext:
     prometheus_url: str = ""
     diagnostics_concurrency: int = 50
     # Status page subscribers (statuspage/fanout_jobs.py): messages a second per transport.
-    subscriber_send_rate: float = 100.0
+    subscriber_send_rate: float = 300.0
 
     @contextmanager
     def session(self, *, write: bool = True) -> Iterator[Session]:

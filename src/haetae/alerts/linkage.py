@@ -143,7 +143,14 @@ class IncidentLinkage:
             detected_at=received,
         )
         actor = f"integration:{sender.name}"
-        incident = declare_incident(self.session, self.policy, data, actor=actor, now=self.now)
+        incident = declare_incident(
+            self.session,
+            self.policy,
+            data,
+            actor=actor,
+            now=self.now,
+            drill=drills.is_drill_integration(self.session, sender.id),
+        )
         # A drill's own integration declares drill incidents (marked, kept out of metrics).
         drills.link_declared(self.session, sender.id, incident, actor=actor, now=self.now)
         return incident

@@ -20,6 +20,7 @@ from haetae.incidents.models import Incident, RoleAssignment, StatusUpdate
 from haetae.labels import STATUS_LABELS
 from haetae.policy.schema import Policy
 from haetae.policy.terms import localized
+from haetae.statuspage.models import Component
 from haetae.timeline.models import TimelineEvent
 
 # The status update fields a severity may require (communications.UpdateField), as the
@@ -227,7 +228,28 @@ def context_for(
         "affected_version": incident.affected_version or "",
         "resolution": resolution.strip(),
     }
-    return to_public(context) if public else context
+    if not public:
+        return context
+    # The public never reads Haetae's own service names: the status page's components linked
+    # to them stand in (their public names), else the incident's public title.
+    shown = public_names(session, incident.services or [], locale)
+    context["services"] = ", ".join(shown)
+    context["service_name"] = context["services"] or incident.title
+    return to_public(context)
+
+
+def public_names(session: Session, services: list[str], locale: str) -> list[str]:
+    """The public names of the status page components linked to these services."""
+    wanted = {s.lower() for s in services}
+    if not wanted:
+        return []
+    names: list[str] = []
+    for component in session.scalars(select(Component).order_by(Component.position, Component.id)):
+        linked = {s.lower() for s in component.services or []}
+        if component.visible and linked & wanted:
+            name = component.name or {}
+            names.append(name.get(locale) or name.get("en") or component.slug)
+    return names
 
 
 def to_public(context: dict[str, Any]) -> dict[str, Any]:

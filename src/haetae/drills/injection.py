@@ -140,6 +140,12 @@ def post(public_url: str, injection: Injection, *, timeout: float = POST_TIMEOUT
 # Linking the incident the alerts declare
 
 
+def is_drill_integration(session: Session, integration_id: int) -> bool:
+    """Whether the integration is a drill's own (its alerts declare drill incidents)."""
+    found = session.scalar(select(Drill.id).where(Drill.integration_id == integration_id).limit(1))
+    return found is not None
+
+
 def link_declared(
     session: Session, integration_id: int, incident: Incident, *, actor: str, now: datetime
 ) -> Drill | None:

@@ -263,10 +263,7 @@ def declare_drill_incident(
         started_at=now,
         detected_at=now,
     )
-    incident = declare_incident(session, policy, data, actor=by, now=now)
-    # Set in the same transaction as the pages escalation queued: they are rendered when
-    # claimed, after commit, and so carry the drill mark.
-    incident.drill = True
+    incident = declare_incident(session, policy, data, actor=by, now=now, drill=True)
     drill.incident_id = incident.id
     return incident
 

@@ -86,8 +86,16 @@ def cadence_due(policy: Policy, incident: Incident, now: datetime) -> datetime |
 
 
 def declare_incident(
-    session: Session, policy: Policy, data: IncidentDeclare, *, actor: str, now: datetime
+    session: Session,
+    policy: Policy,
+    data: IncidentDeclare,
+    *,
+    actor: str,
+    now: datetime,
+    drill: bool = False,
 ) -> Incident:
+    """Declare an incident (a drill's, with `drill`: marked from the start, so that what its
+    declaration sends, pages and stakeholder messages alike, knows it is one)."""
     level, source = severity.classify(
         policy,
         business_impact=data.business_impact,
@@ -115,6 +123,7 @@ def declare_incident(
         declared_at=now,
         started_at=started,
         detected_at=data.detected_at or now,
+        drill=drill,
         updated_at=now,
     )
     incident.priority_score = priority_score(policy, incident)

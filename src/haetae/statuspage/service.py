@@ -450,6 +450,8 @@ def schedule_maintenance(
     session.add(row)
     touch(session, now=now)
     session.flush()
+    # Subscribers hear of the window when it is scheduled, starts and ends.
+    subscribers.on_maintenance(session, row, now=now)
     return row
 
 
@@ -502,6 +504,8 @@ def set_maintenance_status(
     session.flush()
     _settle(session, list(maintenance.component_ids), by=by, now=now)
     touch(session, now=now)
+    if status in ("in_progress", "completed"):
+        subscribers.on_maintenance(session, maintenance, now=now)
 
 
 def cancel_maintenance(

@@ -26,7 +26,7 @@ class WorkerConfig:
     policy_file: str = ""
     prometheus_url: str = ""
     diagnostics_concurrency: int = 50
-    subscriber_send_rate: float = 100.0
+    subscriber_send_rate: float = 300.0
 
 
 def config_from(settings: Settings) -> WorkerConfig:
