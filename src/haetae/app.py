@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -34,6 +34,7 @@ from haetae.policy.loader import load_policy
 from haetae.policy.schema import Policy
 from haetae.proxy import TrustedProxies
 from haetae.ratelimit import IngestLimiter
+from haetae.statuspage import public_routes as status_public
 from haetae.statuspage.public_host import StatusPageHost
 from haetae.web.console import visitor
 from haetae.web.render import render
@@ -107,6 +108,10 @@ def create_app(
     app.ingest = OperationsMiddleware(
         IngestFastPath(), max_body=settings.max_request_body_bytes, metrics=app.state.metrics
     )
+    # The status page's cached answers skip FastAPI's stack too, but not ours.
+    app.status_fast = lambda answer: OperationsMiddleware(
+        _Labelled(answer), max_body=settings.max_request_body_bytes, metrics=app.state.metrics
+    )
 
     from haetae.api import router as api_router
     from haetae.oncall.routes import feeds as ical_feeds
@@ -137,6 +142,8 @@ class HaetaeApp(FastAPI):
     """
 
     ingest: ASGIApp | None = None
+    # Sends an answer the status page's fast path made through our own middleware.
+    status_fast: Callable[[ASGIApp], ASGIApp] | None = None
     # Set from TRUSTED_PROXIES; applied before anything else, the ingest fast path included,
     # so that rate limits, cookies and logs all see the real client and scheme.
     proxies: TrustedProxies | None = None
@@ -153,7 +160,29 @@ class HaetaeApp(FastAPI):
             scope["app"] = self
             await self.ingest(scope, receive, send)
             return
+        if (
+            self.status_fast is not None
+            and scope["type"] == "http"
+            and scope["method"] in ("GET", "HEAD")
+            and scope["path"] in status_public.FAST_PATHS
+        ):
+            scope["app"] = self
+            answer = await status_public.cached_answer(Request(scope, receive))
+            if answer is not None:
+                await self.status_fast(answer)(scope, receive, send)
+                return
         await super().__call__(scope, receive, send)
+
+
+class _Labelled:
+    """An answer made before the router: its path is its route label (it has no parameters)."""
+
+    def __init__(self, answer: ASGIApp) -> None:
+        self.answer = answer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route_label(scope)
+        await self.answer(scope, receive, send)
 
 
 def app_from_environment() -> FastAPI:

@@ -4,7 +4,7 @@ status page API's shape, and the Atom and RSS feeds; mounted at the root by app.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import cache
 from typing import Any
 
@@ -23,6 +23,11 @@ from haetae.statuspage.public_api import Shape
 from haetae.statuspage.public_feeds import STATUS_WORDS
 
 router = APIRouter(tags=["status page (public)"])
+# The public paths answered by app.py's fast path (HaetaeApp.__call__) before FastAPI's
+# middleware, dependencies and router: path -> the route's own function, called with the
+# request's `lang`. Only a cached 200 or 304 is answered there; anything else (the page off,
+# a database fault) goes the ordinary way, so answers are the same either way.
+FAST: dict[str, Callable[[Request, str | None], Awaitable[Response]]] = {}
 
 CACHE_CONTROL = "public, max-age=30"
 COMPONENT_WORDS = {
@@ -123,6 +128,7 @@ def _json_route(path: str, endpoint: str, summary: str) -> None:
 
     answer.__name__ = "status_" + endpoint.replace("/", "_").replace("-", "_")
     router.add_api_route(path, answer, methods=["GET"], summary=summary, response_class=Response)
+    FAST[path] = answer
 
 
 _json_route("/api/v2/summary.json", "summary", "The page, components, open incidents, maintenance")
@@ -266,3 +272,32 @@ async def status_incident(request: Request, code: str, lang: str | None = None) 
     if model.incident(code) is None and model.maintenance(code) is None:
         raise HaetaeError("NOT_FOUND")
     return await _page(request, lang, "public/incident.html", (code,), code=code)
+
+
+FAST.update(
+    {
+        "/status": status_page,
+        "/status/history": status_history,
+        "/status/history.atom": history_atom,
+        "/status/history.rss": history_rss,
+    }
+)
+FAST_PATHS = frozenset(FAST)
+
+
+async def cached_answer(request: Request) -> Response | None:
+    """The fast path (app.py): the route's own answer for a plain GET of a public path (no
+    query but `lang`), made before FastAPI's middleware stack, dependencies and router, which
+    cost several times the answer itself; None for anything else (the page turned off, a
+    database fault, another query), which the ordinary app then answers as it always has."""
+    handler = FAST.get(request.url.path)
+    params = request.query_params
+    lang = params.get("lang")
+    if handler is None or set(params.keys()) - {"lang"}:
+        return None
+    if lang is not None and not (len(lang) <= 16 and lang.isascii()):
+        return None
+    try:
+        return await handler(request, lang)
+    except Exception:
+        return None
