@@ -170,7 +170,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--rate", type=float, default=400.0, help="SUBSCRIBER_SEND_RATE")
+    parser.add_argument("--rate", type=float, default=300.0, help="SUBSCRIBER_SEND_RATE")
     parser.add_argument("--senders", type=int, default=16, help="ENGINE_SENDERS")
     parser.add_argument("--limit", type=float, default=180.0, help="seconds before giving up")
     args = parser.parse_args()
