@@ -25,7 +25,9 @@ from haetae.cli.notify import notify_group
 from haetae.comms import approvals, follows
 from haetae.comms.approval_schemas import approval_out
 
-MessageId = Annotated[int, typer.Argument(metavar="ID", help="the message's number", min=1)]
+MessageId = Annotated[
+    int, typer.Argument(metavar="ID", help="the message's number", min=1, max=2**31 - 1)
+]
 
 
 def register() -> None:

@@ -63,7 +63,9 @@ def export(
 
 @subscribers_group.command("delete")
 def delete(
-    subscriber_id: Annotated[int, typer.Argument(help="the subscriber's number (from list)")],
+    subscriber_id: Annotated[
+        int, typer.Argument(help="the subscriber's number (from list)", min=1, max=2**31 - 1)
+    ],
     by: ActorOption = None,
 ) -> None:
     """Forget a subscriber: the address and its contact method are deleted."""

@@ -15,6 +15,7 @@ from haetae.comms.approval_schemas import (
 )
 from haetae.comms.models import Follow
 from haetae.deps import Context, responder, viewer
+from haetae.inputs import RowId
 
 router = APIRouter(tags=["communications"])
 
@@ -27,7 +28,7 @@ def list_approvals(ctx: Context = viewer) -> list[ApprovalOut]:
 
 
 @router.post("/messages/{message_id}/approve", response_model=ApprovalOut)
-def approve(message_id: int, body: ApproveIn, ctx: Context = responder) -> ApprovalOut:
+def approve(message_id: RowId, body: ApproveIn, ctx: Context = responder) -> ApprovalOut:
     """Approve a waiting message (one of its approvers only), optionally with an edited
     subject or body, which is what is sent."""
     with ctx.write() as session:
@@ -46,7 +47,7 @@ def approve(message_id: int, body: ApproveIn, ctx: Context = responder) -> Appro
 
 
 @router.post("/messages/{message_id}/reject", response_model=ApprovalOut)
-def reject(message_id: int, body: RejectIn, ctx: Context = responder) -> ApprovalOut:
+def reject(message_id: RowId, body: RejectIn, ctx: Context = responder) -> ApprovalOut:
     """Reject a waiting message (one of its approvers only): it is never sent."""
     with ctx.write() as session:
         message = approvals.get_message(session, message_id, for_update=True)
